@@ -1,0 +1,142 @@
+"""Datasets: a numbered collection of (image, label) pairs.
+
+A dataset answers two questions, the same ones as PyTorch's ``torch.utils.data.Dataset``:
+
+* ``len(dataset)``   how many examples there are;
+* ``dataset[i]``     the i-th example, as ``(image, label)`` with ``image`` a float32 array of
+                     shape (C, H, W) holding values in [0, 1] (before any transform) and
+                     ``label`` a Python int.
+
+Batches are built by :class:`minise.data.DataLoader`. It asks a dataset for a whole batch at
+once through ``get_batch(indices, generator)`` when the dataset has that method; the base class
+below implements it with a loop over ``dataset[i]``, and :class:`ArrayDataset` overrides it with
+one fancy-indexing gather plus batch-level transforms, which is much faster.
+
+Every dataset that ships with minise (digits, MNIST, CIFAR-10, synthetic) is an
+:class:`ArrayDataset`: its images live in memory as a compact uint8 array and become float32
+only one batch at a time.
+"""
+import numpy as np
+
+from minise.backend import get_array_module
+
+
+class Dataset:
+    """Base class: subclasses define ``__len__`` and ``__getitem__``.
+
+    ``__getitem__(index) -> (image (C, H, W) float32, label int)``.
+    ``get_batch(indices, generator)`` is provided here as a plain loop; override it when the
+    data can be gathered faster.
+    """
+
+    def __len__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __len__")
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
+
+    def get_batch(self, indices, generator=None):
+        """Stack ``self[i]`` for every i in ``indices`` -> (x (B, C, H, W) float32, y (B,) int64).
+
+        ``generator`` is ignored here: a generic dataset draws its own random numbers.
+        """
+        return stack_items([self[int(i)] for i in indices])
+
+
+def stack_items(items):
+    """Turn a list of (image (C, H, W), label) pairs into (x (B, C, H, W) float32, y (B,) int64)."""
+    images = [image for image, _ in items]
+    for image in images:
+        if getattr(image, "ndim", None) != 3:
+            raise ValueError(f"a dataset item's image must be an array of shape (C, H, W); "
+                             f"got {type(image).__name__} with shape {getattr(image, 'shape', None)}")
+    shapes = {tuple(image.shape) for image in images}
+    if len(shapes) > 1:
+        raise ValueError(f"images in one batch must share a shape (C, H, W); got {sorted(shapes)}")
+    xp = get_array_module(*images)
+    x = xp.stack(images).astype(np.float32, copy=False)                    # (B, C, H, W)
+    y = np.asarray([int(label) for _, label in items], dtype=np.int64)     # (B,)
+    return x, y
+
+
+class ArrayDataset(Dataset):
+    """A dataset held in two in-memory arrays, like PyTorch's ``TensorDataset``.
+
+    Args:
+        images: NumPy array (N, C, H, W) or (N, H, W) (one channel is then added). uint8 images
+            are stored as they are and divided by ``max_value`` when an example is read.
+        labels: integer array (N,) of class indices.
+        transform: optional callable applied to the float32 image. A transform from
+            :mod:`minise.data.transforms` also works on whole batches, so the loader applies it
+            once per batch; any other callable is applied image by image.
+        max_value: the value that maps to 1.0: default 255 for uint8 images, 1 for float images.
+
+    ``dataset[i]`` -> (image (C, H, W) float32, label int).
+    """
+
+    def __init__(self, images, labels, transform=None, max_value=None):
+        images, labels = np.asarray(images), np.asarray(labels)
+        if images.ndim == 3:
+            images = images[:, None]                                        # (N, 1, H, W)
+        if images.ndim != 4:
+            raise ValueError(f"images must have shape (N, C, H, W) or (N, H, W); got {images.shape}")
+        if labels.ndim != 1 or len(labels) != len(images):
+            raise ValueError(f"labels must have shape (N,) = ({len(images)},) to match the images; "
+                             f"got {labels.shape}")
+        if labels.size and not np.issubdtype(labels.dtype, np.integer):
+            raise TypeError(f"labels must be integers (class indices); got dtype {labels.dtype}")
+        if max_value is None:
+            if images.dtype == np.uint8:
+                max_value = 255
+            elif np.issubdtype(images.dtype, np.floating):
+                max_value = 1
+            else:
+                raise TypeError(f"images of dtype {images.dtype} need an explicit max_value "
+                                "(the value that means full intensity)")
+        if not max_value > 0:
+            raise ValueError(f"max_value must be positive; got {max_value}")
+        self.images = images
+        self.labels = labels.astype(np.int64)
+        self.transform = transform
+        self.max_value = float(max_value)
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, index):
+        index = int(index)
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"index {index} is out of range for a dataset of {len(self)} examples")
+        image = self._to_float(self.images[index])                         # (C, H, W)
+        if self.transform is not None:
+            image = self.transform(image)
+        return image, int(self.labels[index])
+
+    def get_batch(self, indices, generator=None):
+        """Gather a batch by fancy indexing -> (x (B, C, H, W) float32, y (B,) int64).
+
+        Random transforms draw from ``generator`` (the loader's per-epoch generator), so a seeded
+        loader gives the same augmented batches on every run.
+        """
+        indices = np.asarray(indices, dtype=np.int64)
+        if self.transform is not None and not getattr(self.transform, "supports_batch", False):
+            return stack_items([self[i] for i in indices])                 # per-image fallback
+        x = self._to_float(self.images[indices])                           # (B, C, H, W)
+        if self.transform is not None:
+            x = self.transform(x, generator=generator)
+        return x, self.labels[indices]
+
+    def _to_float(self, images):
+        x = images.astype(np.float32)
+        if self.max_value != 1.0:
+            x /= np.float32(self.max_value)
+        return x
+
+    @property
+    def image_shape(self):
+        """(C, H, W) of one image."""
+        return tuple(self.images.shape[1:])
+
+    def __repr__(self):
+        return (f"{type(self).__name__}({len(self)} images of shape {self.image_shape}, "
+                f"transform={self.transform!r})")

@@ -1,0 +1,128 @@
+"""The Function base class: how an op joins the autograd graph.
+
+An op is a subclass with two methods that work on raw arrays (numpy or cupy), never on Tensors::
+
+    class Cube(minise.Function):
+        def forward(self, a):                 # arrays in, array out
+            self.saved = a                    # what backward will need
+            return a ** 3
+        def backward(self, gy):               # gradient of the output in,
+            a = self.saved                    # one gradient per input out
+            return (3 * a ** 2 * gy,)
+
+    y = Cube()(x)                             # call an instance on Tensors: the graph is recorded
+
+Calling an instance (``__call__``) unwraps the Tensors, runs ``forward``, wraps the result and, when
+gradients are wanted, remembers where each input came from ("edges"). ``backward`` is later called
+by the engine in :mod:`minise.autograd`. Hyper-parameters (stride, axis, ...) go to ``__init__``.
+
+Conventions every op follows:
+
+* ``self.needs_input_grad`` (one bool per input) is set before ``forward`` runs, so an op can skip
+  saving or computing what no gradient needs.
+* ``self.saved`` holds what backward needs; it is released after backward (or at once, when no
+  gradient is wanted), so a graph keeps only what it must.
+* An input may be None (an absent bias): ``forward`` receives None and ``backward`` returns None.
+"""
+import numpy as np
+
+from .backend import check_same_device, get_array_module
+from .tensor import Tensor
+
+_grad_enabled = True
+
+
+def is_grad_enabled():
+    """True unless inside ``no_grad()``."""
+    return _grad_enabled
+
+
+class no_grad:
+    """Context manager (or decorator) that stops recording the graph::
+
+        with minise.no_grad():
+            logits = model(x)        # no graph, no saved arrays: evaluation and optimizer steps
+    """
+
+    def __enter__(self):
+        global _grad_enabled
+        self.previous, _grad_enabled = _grad_enabled, False
+        return self
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self.previous
+        return False
+
+    def __call__(self, func):
+        def wrapper(*args, **kwargs):
+            with no_grad():
+                return func(*args, **kwargs)
+        wrapper.__name__, wrapper.__doc__ = func.__name__, func.__doc__
+        return wrapper
+
+
+def _as_input(x):
+    """Tensors pass; arrays and numbers become constant Tensors; None stays None."""
+    if x is None or isinstance(x, Tensor):
+        return x
+    if isinstance(x, (list, tuple, str)):
+        raise TypeError(f"an op input must be a Tensor, an array or a number, not {type(x).__name__}")
+    return Tensor(x)
+
+
+def _edge(t):
+    """Where an input's gradient goes: None, the leaf Tensor itself, or (creator, output index)."""
+    if t is None or not t.requires_grad:
+        return None
+    if t.creator is None:
+        return t
+    return (t.creator, t._index)
+
+
+class Function:
+    """Base class of every op; subclasses define ``forward`` and ``backward`` on arrays."""
+
+    saved = None
+    needs_input_grad = ()
+    _freed = False
+
+    def forward(self, *arrays):
+        raise NotImplementedError(f"{type(self).__name__} must define forward(self, *arrays)")
+
+    def backward(self, gy):
+        raise NotImplementedError(f"{type(self).__name__} must define backward(self, gy)")
+
+    def __call__(self, *inputs):
+        tensors = [_as_input(x) for x in inputs]
+        arrays = [None if t is None else t.data for t in tensors]
+        check_same_device(arrays, f"{type(self).__name__}")
+        record = _grad_enabled and any(t is not None and t.requires_grad for t in tensors)
+        self.needs_input_grad = tuple(record and t is not None and t.requires_grad for t in tensors)
+
+        outputs = self.forward(*arrays)
+        several = isinstance(outputs, tuple)
+        outputs = outputs if several else (outputs,)
+        results = tuple(Tensor._from_op(_as_array(y, arrays), record) for y in outputs)
+
+        if record:
+            self.edges = tuple(_edge(t) for t in tensors)
+            self.input_shapes = tuple(None if t is None else t.shape for t in tensors)
+            self.outputs_meta = tuple((r.shape, r.dtype) for r in results)
+            self.retained = {}
+            for index, r in enumerate(results):
+                r.creator, r._index = self, index
+        else:
+            self.saved = None
+        return results if several else results[0]
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+
+def _as_array(y, inputs):
+    """NumPy reductions return scalars (np.float64); the engine wants 0-d arrays."""
+    if isinstance(y, np.generic) or isinstance(y, (int, float)):
+        xp = get_array_module(*inputs)
+        return xp.asarray(y)
+    return y

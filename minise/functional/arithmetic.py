@@ -1,0 +1,260 @@
+"""Element-wise arithmetic with NumPy broadcasting: + − × ÷ power, matmul, exp, log, cast.
+
+Broadcasting copies an input along new or size-1 axes, so its gradient must be summed back along
+those axes (:func:`sum_to`): an input of shape (1, 4) added to one of shape (3, 4) receives the
+sum of three rows of gradient. Derived in tutorials/01_autograd.py.
+"""
+import numpy as np
+
+from ..backend import get_array_module
+from ..function import Function
+from ..tensor import Tensor
+
+
+def sum_to(g, shape):
+    """Sum ``g`` over the axes that broadcasting added or stretched, so it takes ``shape``."""
+    if tuple(g.shape) == tuple(shape):
+        return g
+    lead = g.ndim - len(shape)
+    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
+    g = g.sum(axis=tuple(range(lead)) + stretched, keepdims=True)      # (1,…,1, *shape)
+    return g.reshape(shape)
+
+
+def _operands(a, b, op_name):
+    """Make Tensors of both operands; a Python number takes the other operand's dtype."""
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError(f"{op_name} needs at least one Tensor")
+    like = a if isinstance(a, Tensor) else b
+    a, b = (_constant(v, like) for v in (a, b))
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"{op_name}: shapes {a.shape} and {b.shape} do not broadcast; each axis, counted "
+                         "from the right, must be equal or 1") from None
+    return a, b
+
+
+def _constant(v, like):
+    if isinstance(v, Tensor):
+        return v
+    if isinstance(v, (int, float, bool)):
+        xp = get_array_module(like.data)
+        dtype = like.dtype if like.dtype.kind == "f" else np.result_type(like.dtype, v)
+        return Tensor._from_op(xp.asarray(v, dtype=dtype), False)
+    return Tensor(v)
+
+
+class Add(Function):
+    """y = a + b.   Backward: ga = gy, gb = gy (summed back to each input's shape)."""
+
+    def forward(self, a, b):
+        self.saved = (a.shape, b.shape)
+        return a + b
+
+    def backward(self, gy):
+        a_shape, b_shape = self.saved
+        return sum_to(gy, a_shape), sum_to(gy, b_shape)
+
+
+class Sub(Function):
+    """y = a − b.   Backward: ga = gy, gb = −gy."""
+
+    def forward(self, a, b):
+        self.saved = (a.shape, b.shape)
+        return a - b
+
+    def backward(self, gy):
+        a_shape, b_shape = self.saved
+        return sum_to(gy, a_shape), sum_to(-gy, b_shape)
+
+
+class Mul(Function):
+    """y = a · b.   Backward: ga = gy · b, gb = gy · a."""
+
+    def forward(self, a, b):
+        self.saved = (a, b)
+        return a * b
+
+    def backward(self, gy):
+        a, b = self.saved
+        ga = sum_to(gy * b, a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(gy * a, b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Div(Function):
+    """y = a / b.   Backward: ga = gy / b, gb = −gy · a / b²."""
+
+    def forward(self, a, b):
+        self.saved = (a, b)
+        return a / b
+
+    def backward(self, gy):
+        a, b = self.saved
+        ga = sum_to(gy / b, a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(-gy * a / (b * b), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Neg(Function):
+    """y = −x.   Backward: gx = −gy."""
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return (-gy,)
+
+
+class PowConstant(Function):
+    """y = x^c for a fixed number c.   Backward: gx = gy · c · x^(c−1)."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        self.saved = x
+        return x ** self.c
+
+    def backward(self, gy):
+        x = self.saved
+        return (gy * self.c * x ** (self.c - 1),)
+
+
+class Pow(Function):
+    """y = a^b, both tensors.   Backward: ga = gy · b · a^(b−1),  gb = gy · a^b · ln a  (a > 0)."""
+
+    def forward(self, a, b):
+        y = a ** b
+        self.saved = (a, b, y)
+        return y
+
+    def backward(self, gy):
+        a, b, y = self.saved
+        xp = get_array_module(a, b)
+        ga = sum_to(gy * b * a ** (b - 1), a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(gy * y * xp.log(a), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Exp(Function):
+    """y = eˣ.   Backward: gx = gy · y."""
+
+    def forward(self, x):
+        y = get_array_module(x).exp(x)
+        self.saved = y
+        return y
+
+    def backward(self, gy):
+        return (gy * self.saved,)
+
+
+class Log(Function):
+    """y = ln x.   Backward: gx = gy / x."""
+
+    def forward(self, x):
+        self.saved = x
+        return get_array_module(x).log(x)
+
+    def backward(self, gy):
+        return (gy / self.saved,)
+
+
+class Cast(Function):
+    """y = x converted to another dtype.   Backward: gx = gy converted back."""
+
+    def __init__(self, dtype):
+        self.dtype = np.dtype(dtype)
+
+    def forward(self, x):
+        self.saved = x.dtype
+        return x.astype(self.dtype)
+
+    def backward(self, gy):
+        return (gy.astype(self.saved),)
+
+
+class MatMul(Function):
+    """y = a @ b, with NumPy's rules (1-D operands are promoted; leading axes broadcast).
+
+    Shapes   a (…, n, k) @ b (…, k, m) -> y (…, n, m)
+    Backward ga = gy @ bᵀ   (…, n, k)
+             gb = aᵀ @ gy   (…, k, m)     each summed back over broadcast batch axes
+    """
+
+    def forward(self, a, b):
+        self.saved = (a, b)
+        return a @ b
+
+    def backward(self, gy):
+        a, b = self.saved
+        xp = get_array_module(a, b)
+        a2 = a[None, :] if a.ndim == 1 else a                 # (1, k) for a vector
+        b2 = b[:, None] if b.ndim == 1 else b                 # (k, 1) for a vector
+        if a.ndim == 1 and b.ndim == 1:
+            gy = gy.reshape(1, 1)                             # a dot product
+        elif a.ndim == 1:
+            gy = xp.expand_dims(gy, -2)
+        elif b.ndim == 1:
+            gy = xp.expand_dims(gy, -1)                       # gy now (…, n, m)
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = sum_to(gy @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+        if self.needs_input_grad[1]:
+            gb = sum_to(xp.swapaxes(a2, -1, -2) @ gy, b2.shape).reshape(b.shape)
+        return ga, gb
+
+
+def add(a, b):
+    return Add()(*_operands(a, b, "add"))
+
+
+def sub(a, b):
+    return Sub()(*_operands(a, b, "sub"))
+
+
+def mul(a, b):
+    return Mul()(*_operands(a, b, "mul"))
+
+
+def div(a, b):
+    return Div()(*_operands(a, b, "div"))
+
+
+def neg(x):
+    return Neg()(x)
+
+
+def pow(a, b):
+    if isinstance(a, Tensor) and isinstance(b, (int, float)):
+        return PowConstant(b)(a)
+    return Pow()(*_operands(a, b, "pow"))
+
+
+def exp(x):
+    return Exp()(x)
+
+
+def log(x):
+    return Log()(x)
+
+
+def cast(x, dtype):
+    return Cast(dtype)(x)
+
+
+def matmul(a, b):
+    a, b = (v if isinstance(v, Tensor) else Tensor(v) for v in (a, b))
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul needs at least 1-D operands, got shapes {a.shape} and {b.shape}")
+    k_a, k_b = a.shape[-1], b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not fit: the last axis of the first "
+                         f"({k_a}) must equal the {'only' if b.ndim == 1 else 'second-to-last'} axis of the "
+                         f"second ({k_b})")
+    try:
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise ValueError(f"matmul: batch axes {a.shape[:-2]} and {b.shape[:-2]} do not broadcast") from None
+    return MatMul()(a, b)

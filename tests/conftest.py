@@ -1,0 +1,61 @@
+"""Shared test setup: hypothesis profiles and the backend fixture.
+
+Profiles (choose with HYPOTHESIS_PROFILE=...):
+  ci        few examples, reproducible (derandomized): the default, for CI and quick runs
+  dev       more examples, random
+  thorough  many examples, random: run before a release or after touching an op
+"""
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("ci", max_examples=12, deadline=None, derandomize=True, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("dev", max_examples=60, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", max_examples=400, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+class Backend:
+    """Moves test data to one backend and back: 'numpy', or 'strict' (the CuPy stand-in)."""
+
+    def __init__(self, name, module):
+        self.name, self.xp = name, module
+
+    def asarray(self, a):
+        a = np.asarray(a)
+        return a if self.name == "numpy" else self.xp.asarray(a)
+
+    def to_numpy(self, a):
+        from minise.backend import to_numpy
+        return to_numpy(a)
+
+
+@pytest.fixture(params=["numpy", "strict"])
+def device_backend(request):
+    """Run a test on NumPy and again on the strict device stand-in."""
+    if request.param == "numpy":
+        yield Backend("numpy", np)
+        return
+    from minise.testing import strict_device
+    with strict_device.enabled():
+        yield Backend("strict", strict_device.module)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Real-GPU tests run only where CuPy sees a CUDA device."""
+    try:
+        from minise.backend import device_module
+        have_gpu = device_module(required=False) is not None
+    except Exception:
+        have_gpu = False
+    if have_gpu:
+        return
+    skip = pytest.mark.skip(reason="needs CuPy and a CUDA device")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
