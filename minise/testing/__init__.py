@@ -1,0 +1,1 @@
+"""Tools for testing minise: hypothesis strategies and a strict CuPy stand-in."""
