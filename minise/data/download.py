@@ -11,7 +11,6 @@ names the file and both digests.
 """
 import hashlib
 import os
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -19,6 +18,7 @@ from http.client import HTTPException
 from pathlib import Path
 
 _CHUNK = 1 << 16
+RETRY_BACKOFF = 1.0        # seconds before the second attempt (doubled each time); tests lower it
 
 
 class ChecksumError(ValueError):
@@ -48,7 +48,7 @@ def _expected_digest(md5, sha256):
     return None, None
 
 
-def download_url(url, path, md5=None, sha256=None, retries=3, timeout=30.0, backoff=1.0):
+def download_url(url, path, md5=None, sha256=None, retries=3, timeout=30.0, backoff=None):
     """Download ``url`` to ``path`` and return ``path`` (a ``pathlib.Path``).
 
     Args:
@@ -57,7 +57,8 @@ def download_url(url, path, md5=None, sha256=None, retries=3, timeout=30.0, back
         md5, sha256: the expected hex digest (at most one); without one the file is not checked.
         retries: how many attempts in all (at least 1).
         timeout: seconds to wait for the server on each network operation.
-        backoff: seconds to wait before the second attempt; doubled before each further one.
+        backoff: seconds to wait before the second attempt, doubled before each further one
+            (default RETRY_BACKOFF).
 
     A file already at ``path`` with the right digest is kept and not downloaded again.
     Raises :class:`ChecksumError` when the last attempt's bytes do not match, and
@@ -67,6 +68,7 @@ def download_url(url, path, md5=None, sha256=None, retries=3, timeout=30.0, back
         raise ValueError(f"download_url only fetches http:// or https:// URLs; got {url!r}")
     if int(retries) < 1:
         raise ValueError(f"retries must be at least 1; got {retries}")
+    backoff = RETRY_BACKOFF if backoff is None else backoff
     path = Path(path)
     algorithm, expected = _expected_digest(md5, sha256)
     if path.is_file() and (expected is None or file_digest(path, algorithm) == expected):
