@@ -1,0 +1,160 @@
+"""Activations: ReLU, sigmoid, tanh, softmax and log-softmax.
+
+Each backward is written with the forward's output y where that is simplest (σ' = y(1 − y),
+tanh' = 1 − y²). All of them stay finite for any finite input, however large:
+
+* sigmoid never evaluates e^(+|x|): with e = e^(−|x|) ≤ 1 it is 1/(1 + e) for x ≥ 0 and
+  e/(1 + e) for x < 0 (the same function, rearranged);
+* softmax and log-softmax subtract the row maximum first, which leaves the result unchanged
+  (the factor e^(−max) cancels) and makes every exponent ≤ 0.
+Very negative exponents round to 0, which is the right answer in floating point.
+"""
+from ..backend import get_array_module
+from ..function import Function
+from ..tensor import Tensor
+
+
+class ReLU(Function):
+    """y = max(x, 0).
+
+    Shapes   x (…) -> y (…)
+    Backward gx = gy · [x > 0]
+    Kink     at x = 0 ReLU has no derivative; we use 0 there, as PyTorch does (the subgradient
+             at 0 can be anything in [0, 1]). Gradient checks keep inputs away from 0.
+    """
+
+    def forward(self, x):
+        self.saved = x > 0                                       # (…) bool mask
+        return get_array_module(x).maximum(x, 0)
+
+    def backward(self, gy):
+        passed = self.saved
+        return (gy * passed,)
+
+
+class Sigmoid(Function):
+    """y = σ(x) = 1 / (1 + e^(−x)).
+
+    Shapes   x (…) -> y (…)
+    Forward  with e = e^(−|x|):  y = 1/(1 + e) where x ≥ 0,  y = e/(1 + e) where x < 0
+    Backward σ'(x) = e^(−x)/(1 + e^(−x))² = σ(x)(1 − σ(x)),  so  gx = gy · y · (1 − y)
+    """
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        e = xp.exp(-xp.abs(x))                                   # in (0, 1]: never overflows
+        y = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        self.saved = y
+        return y
+
+    def backward(self, gy):
+        y = self.saved
+        return (gy * y * (1 - y),)
+
+
+class Tanh(Function):
+    """y = tanh(x) = (eˣ − e^(−x)) / (eˣ + e^(−x)).
+
+    Shapes   x (…) -> y (…)
+    Backward tanh'(x) = 1 − tanh²(x),  so  gx = gy · (1 − y²)
+    """
+
+    def forward(self, x):
+        y = get_array_module(x).tanh(x)
+        self.saved = y
+        return y
+
+    def backward(self, gy):
+        y = self.saved
+        return (gy * (1 - y * y),)
+
+
+class Softmax(Function):
+    """y = softmax(x) along ``dim``: yᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m),  m = maxⱼ xⱼ.
+
+    Shapes   x (…) -> y (…), each slice along ``dim`` sums to 1
+    Backward ∂yᵢ/∂xⱼ = yᵢ([i = j] − yⱼ), so
+             gxⱼ = Σᵢ gyᵢ yᵢ([i = j] − yⱼ) = yⱼ · (gyⱼ − Σᵢ gyᵢ yᵢ)
+    Both factors matter. Forget the leading yⱼ (gxⱼ = gyⱼ − Σᵢ gyᵢ yᵢ) and an all-ones gy still
+    gets the right answer, 0 (Σᵢ yᵢ = 1), which is why gradient checks use a random gy.
+    """
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        e = xp.exp(x - x.max(axis=self.dim, keepdims=True))      # (…), exponents ≤ 0
+        y = e / e.sum(axis=self.dim, keepdims=True)
+        self.saved = y
+        return y
+
+    def backward(self, gy):
+        y = self.saved
+        return (y * (gy - (gy * y).sum(axis=self.dim, keepdims=True)),)
+
+
+class LogSoftmax(Function):
+    """y = log softmax(x) along ``dim``: yᵢ = (xᵢ − m) − log Σⱼ e^(xⱼ − m),  m = maxⱼ xⱼ.
+
+    Shapes   x (…) -> y (…)
+    Backward ∂yᵢ/∂xⱼ = [i = j] − pⱼ with p = softmax(x) = eʸ, so
+             gxⱼ = gyⱼ − pⱼ · Σᵢ gyᵢ
+    """
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        shifted = x - x.max(axis=self.dim, keepdims=True)        # (…), all ≤ 0, one 0 per slice
+        y = shifted - xp.log(xp.exp(shifted).sum(axis=self.dim, keepdims=True))
+        self.saved = y
+        return y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        p = xp.exp(self.saved)
+        return (gy - p * gy.sum(axis=self.dim, keepdims=True),)
+
+
+def _tensor(x, name):
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{name} needs a floating-point tensor, got dtype {x.dtype}")
+    return x
+
+
+def _check_dim(x, dim, name):
+    if dim is None:
+        raise TypeError(f"{name}: give the axis to normalise over, e.g. {name}(x, dim=1)")
+    if not -x.ndim <= dim < max(x.ndim, 1) or x.ndim == 0:
+        raise ValueError(f"{name}: dim {dim} is out of range for x of shape {x.shape}")
+    return dim % x.ndim
+
+
+def relu(x):
+    """max(x, 0), element-wise; gradient 0 at x = 0 (as PyTorch)."""
+    return ReLU()(_tensor(x, "relu"))
+
+
+def sigmoid(x):
+    """1 / (1 + e^(−x)), element-wise, computed without overflow for any x."""
+    return Sigmoid()(_tensor(x, "sigmoid"))
+
+
+def tanh(x):
+    """tanh(x), element-wise."""
+    return Tanh()(_tensor(x, "tanh"))
+
+
+def softmax(x, dim):
+    """e^(x) normalised to sum to 1 along ``dim`` (max-subtracted: stable for large |x|)."""
+    x = _tensor(x, "softmax")
+    return Softmax(_check_dim(x, dim, "softmax"))(x)
+
+
+def log_softmax(x, dim):
+    """log(softmax(x, dim)), computed without forming softmax (stable for large |x|)."""
+    x = _tensor(x, "log_softmax")
+    return LogSoftmax(_check_dim(x, dim, "log_softmax"))(x)

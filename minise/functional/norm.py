@@ -1,0 +1,114 @@
+"""Batch normalisation (Ioffe & Szegedy, arXiv 1502.03167), with PyTorch's semantics.
+
+Each channel is normalised over every other axis: over N for (N, C), over N, H, W for
+(N, C, H, W), over m = N·H·W values in all. In training mode the batch's own mean and variance
+are used, and the running statistics move towards them (in place):
+
+    running_mean ← (1 − momentum)·running_mean + momentum·μ
+    running_var  ← (1 − momentum)·running_var  + momentum·σ²·m/(m − 1)    (unbiased estimate)
+
+In eval mode the running statistics stand in for μ and σ², so the layer is a fixed affine map.
+"""
+from ..backend import get_array_module
+from ..function import Function
+from ..tensor import Tensor
+
+
+class BatchNorm(Function):
+    """y = γ · x̂ + β,  x̂ = (x − μ) / σ,  σ = √(σ² + ε), per channel c.
+
+    Shapes   x (N, C, *) with * any spatial axes, running stats, γ, β (C,) -> y like x
+    Sums below run over the m = N·(spatial size) values of one channel.
+
+    Training μ = (1/m) Σ x,  σ² = (1/m) Σ (x − μ)²   (the batch's own statistics)
+    Backward with gx̂ = gy · γ, and the three paths from xⱼ to x̂ᵢ (direct, via μ, via σ):
+             ∂μ/∂xⱼ = 1/m,   ∂σ/∂xⱼ = (xⱼ − μ)/(m σ) = x̂ⱼ/m,
+             ∂x̂ᵢ/∂xⱼ = ([i = j] − 1/m)/σ − (xᵢ − μ)/σ² · x̂ⱼ/m = (1/σ)([i = j] − 1/m − x̂ᵢ x̂ⱼ/m)
+             gxⱼ = Σᵢ gx̂ᵢ ∂x̂ᵢ/∂xⱼ = (1/m) · (1/σ) · (m·gx̂ⱼ − Σᵢ gx̂ᵢ − x̂ⱼ · Σᵢ gx̂ᵢ x̂ᵢ)
+    The last term (the path through σ) vanishes for an all-ones gy, since Σ x̂ = 0: a backward
+    that forgets it passes a check with a constant upstream gradient, not one with a random gy.
+
+    Eval     μ, σ² are the running statistics (constants), so
+    Backward gx = gy · γ / σ
+
+    Both     gγ = Σ gy · x̂,   gβ = Σ gy  (over all axes but C); no gradient for running stats.
+    """
+
+    def __init__(self, training, momentum, eps):
+        self.training, self.momentum, self.eps = training, momentum, eps
+
+    def forward(self, x, running_mean, running_var, weight, bias):
+        xp = get_array_module(x)
+        axes = (0,) + tuple(range(2, x.ndim))                   # every axis but the channels
+        per_channel = (1, x.shape[1]) + (1,) * (x.ndim - 2)     # (1, C, 1, 1) broadcasts over x
+        m = x.size // x.shape[1]
+        if self.training:
+            mean = x.mean(axis=axes)                            # (C,)
+            var = ((x - mean.reshape(per_channel)) ** 2).mean(axis=axes)  # (C,) biased, for x̂
+            if running_mean is not None:
+                running_mean[...] = (1 - self.momentum) * running_mean + self.momentum * mean
+            if running_var is not None:
+                running_var[...] = (1 - self.momentum) * running_var + self.momentum * var * (m / (m - 1))
+        else:
+            mean, var = running_mean.astype(x.dtype), running_var.astype(x.dtype)
+        inv_std = 1 / xp.sqrt(var + self.eps)                   # (C,)  1/σ
+        x_hat = (x - mean.reshape(per_channel)) * inv_std.reshape(per_channel)   # like x
+        y = x_hat
+        if weight is not None:
+            y = y * weight.reshape(per_channel)
+        if bias is not None:
+            y = y + bias.reshape(per_channel)
+        self.saved = (x_hat, inv_std, weight, axes, per_channel)
+        return y
+
+    def backward(self, gy):
+        x_hat, inv_std, weight, axes, per_channel = self.saved
+        g_xhat = gy if weight is None else gy * weight.reshape(per_channel)
+        gx = gw = gb = None
+        if self.needs_input_grad[0]:
+            if self.training:
+                m = x_hat.size // x_hat.shape[1]
+                sum_g = g_xhat.sum(axis=axes, keepdims=True)                   # Σ gx̂      (1, C, 1, 1)
+                sum_g_xhat = (g_xhat * x_hat).sum(axis=axes, keepdims=True)    # Σ gx̂·x̂   (1, C, 1, 1)
+                gx = inv_std.reshape(per_channel) / m * (m * g_xhat - sum_g - x_hat * sum_g_xhat)
+            else:
+                gx = g_xhat * inv_std.reshape(per_channel)
+        if self.needs_input_grad[3]:
+            gw = (gy * x_hat).sum(axis=axes)                    # (C,)
+        if self.needs_input_grad[4]:
+            gb = gy.sum(axis=axes)                              # (C,)
+        return gx, None, None, gw, gb
+
+
+def _optional_tensor(v, name):
+    if v is None or isinstance(v, Tensor):
+        return v
+    if not hasattr(v, "shape"):
+        raise TypeError(f"batch_norm: {name} must be an array or a Tensor (updated in place), "
+                        f"got {type(v).__name__}")
+    return Tensor(v)
+
+
+def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Normalise each channel of x (N, C) or (N, C, H, W), like torch.nn.functional.batch_norm.
+
+    training=True uses the batch's statistics and updates running_mean / running_var in place
+    (arrays or Tensors of shape (C,), or None to skip); training=False uses them instead.
+    """
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: x must be (N, C) or (N, C, H, W), got shape {x.shape}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"batch_norm needs a floating-point x, got dtype {x.dtype}")
+    channels = x.shape[1]
+    named = {"running_mean": running_mean, "running_var": running_var, "weight": weight, "bias": bias}
+    named = {k: _optional_tensor(v, k) for k, v in named.items()}
+    for name, v in named.items():
+        if v is not None and v.shape != (channels,):
+            raise ValueError(f"batch_norm: {name} has shape {v.shape} but x of shape {x.shape} has {channels} "
+                             f"channels; expected shape ({channels},)")
+    if not training and (named["running_mean"] is None or named["running_var"] is None):
+        raise ValueError("batch_norm: eval mode (training=False) needs running_mean and running_var")
+    if training and x.size // max(channels, 1) < 2:
+        raise ValueError(f"batch_norm: training needs more than one value per channel, got x of shape {x.shape}")
+    return BatchNorm(bool(training), momentum, eps)(x, *named.values())

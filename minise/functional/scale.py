@@ -1,0 +1,58 @@
+"""Channel scaling: the last step of Squeeze-and-Excitation (Hu et al., arXiv 1709.01507).
+
+The excitation path turns each image's feature maps into one number per channel, s[n, c] in
+(0, 1), and the block's output is the input with every channel multiplied by its number. The
+gradient flows two ways: back into x (scaled like the forward), and into s, from where it goes
+up the excitation path to the squeeze (global average pooling) and on to x a second time.
+"""
+from ..function import Function
+from ..tensor import Tensor
+
+
+class ScaleChannels(Function):
+    """Excitation's last step: y = x · s, one scale per channel.
+
+    Shapes   x (N, C, H, W) · s (N, C) -> y (N, C, H, W)
+    Forward  y[n,c,h,w] = x[n,c,h,w] · s[n,c]
+    Backward gx[n,c,h,w] = gy[n,c,h,w] · s[n,c]
+             gs[n,c]     = Σ_{h,w} gy[n,c,h,w] · x[n,c,h,w]
+    s[n,c] touches all H·W positions of its channel, so its gradient sums over them.
+    Derived in tutorials/05_squeeze_and_excitation.py
+    """
+
+    def forward(self, x, s):
+        self.saved = (x, s)
+        return x * s[:, :, None, None]                          # (N, C, H, W)
+
+    def backward(self, gy):
+        x, s = self.saved
+        gx = gs = None
+        if self.needs_input_grad[0]:
+            gx = gy * s[:, :, None, None]                       # (N, C, H, W)
+        if self.needs_input_grad[1]:
+            gs = (gy * x).sum(axis=(2, 3))                      # (N, C)
+        return gx, gs
+
+
+def scale_channels(x, s):
+    """x (N, C, H, W) with channel c of image n multiplied by s[n, c]; s has shape (N, C).
+
+    >>> import numpy as np
+    >>> x = Tensor(np.ones((2, 3, 4, 4)))
+    >>> s = Tensor(np.array([[0.5, 1.0, 2.0], [0.0, 1.0, 1.0]]))
+    >>> y = scale_channels(x, s)
+    >>> y.shape
+    (2, 3, 4, 4)
+    >>> y.data[:, :, 0, 0].tolist()
+    [[0.5, 1.0, 2.0], [0.0, 1.0, 1.0]]
+    """
+    x, s = (v if isinstance(v, Tensor) else Tensor(v) for v in (x, s))
+    if x.ndim != 4:
+        raise ValueError(f"scale_channels: x must be 4-D (N, C, H, W), got shape {x.shape}")
+    if s.ndim != 2:
+        raise ValueError(f"scale_channels: s must be 2-D (N, C), one scale per image and channel; "
+                         f"got shape {s.shape} for x of shape {x.shape}")
+    if s.shape != x.shape[:2]:
+        raise ValueError(f"scale_channels: s of shape {s.shape} does not match x of shape {x.shape}; "
+                         f"expected s of shape {x.shape[:2]} (N, C)")
+    return ScaleChannels()(x, s)

@@ -1,0 +1,237 @@
+"""conv2d: against plain loops, against PyTorch, against finite differences; bad input; device."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as hst
+
+import minise
+from minise.functional.conv import Convolution2d, conv2d
+from minise.testing import strategies as st
+
+
+def loop_conv2d(x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
+    """The definition, one output number at a time: a dot product of a window with a kernel."""
+    N, C_in, H, W = x.shape
+    C_out, C_group, kH, kW = w.shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    x_pad = np.zeros((N, C_in, H + 2 * ph, W + 2 * pw))
+    x_pad[:, :, ph:ph + H, pw:pw + W] = x
+    Ho = (H + 2 * ph - dh * (kH - 1) - 1) // sh + 1
+    Wo = (W + 2 * pw - dw * (kW - 1) - 1) // sw + 1
+    y = np.zeros((N, C_out, Ho, Wo))
+    for n in range(N):
+        for o in range(C_out):
+            first = (o // (C_out // groups)) * C_group          # the group's first input channel
+            for i in range(Ho):
+                for j in range(Wo):
+                    window = x_pad[n, first:first + C_group,
+                                   i * sh:i * sh + dh * (kH - 1) + 1:dh, j * sw:j * sw + dw * (kW - 1) + 1:dw]
+                    y[n, o, i, j] = np.sum(window * w[o]) + (0.0 if b is None else b[o])
+    return y
+
+
+# (N, C_in, C_out, H, W, kH, kW, stride, padding, dilation, groups)
+CASES = [
+    (2, 3, 4, 6, 5, 3, 3, 1, 1, 1, 1),
+    (1, 2, 3, 7, 6, 2, 3, (2, 1), (1, 0), 1, 1),
+    (2, 4, 6, 8, 7, 3, 2, 2, (1, 1), (2, 1), 2),
+    (1, 3, 3, 5, 6, 3, 3, 1, 1, 1, 3),                         # depthwise
+    (2, 4, 4, 6, 6, 1, 1, 2, 0, 1, 1),                         # 1×1, stride 2
+    (1, 2, 2, 7, 7, 2, 2, 3, 0, 1, 1),                         # stride larger than the kernel
+]
+
+
+def _draw_case(case, seed, dtype=np.float64):
+    N, C_in, C_out, H, W, kH, kW, stride, padding, dilation, groups = case
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, C_in, H, W)).astype(dtype)
+    w = rng.standard_normal((C_out, C_in // groups, kH, kW)).astype(dtype)
+    b = rng.standard_normal(C_out).astype(dtype)
+    return x, w, b, dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+def _pairs(kw):
+    pair = lambda v: (v, v) if isinstance(v, int) else v
+    return dict(stride=pair(kw["stride"]), padding=pair(kw["padding"]), dilation=pair(kw["dilation"]),
+                groups=kw["groups"])
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("bias", [True, False])
+def test_forward_matches_loops(case, bias):
+    x, w, b, kw = _draw_case(case, seed=1)
+    b = b if bias else None
+    y = conv2d(minise.Tensor(x), minise.Tensor(w), None if b is None else minise.Tensor(b), **kw)
+    expected = loop_conv2d(x, w, b, **_pairs(kw))
+    assert y.shape == expected.shape
+    np.testing.assert_allclose(y.data, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_float32_stays_float32():
+    x, w, b, kw = _draw_case(CASES[0], seed=2, dtype=np.float32)
+    xt, wt, bt = (minise.Tensor(a, requires_grad=True) for a in (x, w, b))
+    y = conv2d(xt, wt, bt, **kw)
+    y.backward(np.ones(y.shape, dtype=np.float32))
+    assert y.dtype == np.float32 and xt.grad.dtype == wt.grad.dtype == bt.grad.dtype == np.float32
+    np.testing.assert_allclose(y.data, loop_conv2d(x, w, b, **_pairs(kw)), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_matches_pytorch(case):
+    torch = pytest.importorskip("torch")
+    x, w, b, kw = _draw_case(case, seed=3)
+    xt, wt, bt = (minise.Tensor(a, requires_grad=True) for a in (x, w, b))
+    y = conv2d(xt, wt, bt, **kw)
+    gy = np.random.default_rng(4).standard_normal(y.shape)
+    y.backward(gy)
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    ty = torch.nn.functional.conv2d(tx, tw, tb, **kw)
+    ty.backward(torch.tensor(gy))
+    for ours, theirs in [(y.data, ty), (xt.grad, tx.grad), (wt.grad, tw.grad), (bt.grad, tb.grad)]:
+        theirs = theirs.detach().numpy()
+        assert ours.shape == theirs.shape
+        assert np.abs(ours - theirs).max() <= 1e-6 * np.abs(theirs).max()
+
+
+@hst.composite
+def conv_problems(draw):
+    """Tiny convolutions: every argument drawn, shapes kept valid (the kernel fits the padded input)."""
+    groups = draw(hst.sampled_from([1, 1, 2, 3]))
+    C_in = groups * draw(hst.integers(1, 4 // groups if groups < 4 else 1))
+    C_out = groups * draw(hst.integers(1, max(1, 4 // groups)))
+    kH, kW = draw(hst.integers(1, 3)), draw(hst.integers(1, 3))
+    dilation = (draw(hst.integers(1, 2)), draw(hst.integers(1, 2)))
+    padding = (draw(hst.integers(0, kH // 2)), draw(hst.integers(0, kW // 2)))
+    stride = (draw(hst.integers(1, 4)), draw(hst.integers(1, 4)))
+    span_h, span_w = dilation[0] * (kH - 1) + 1, dilation[1] * (kW - 1) + 1
+    H = draw(hst.integers(max(1, span_h - 2 * padding[0]), 7))
+    W = draw(hst.integers(max(1, span_w - 2 * padding[1]), 7))
+    N = draw(hst.integers(1, 2))
+    x = draw(st.arrays((N, C_in, H, W)))
+    w = draw(st.arrays((C_out, C_in // groups, kH, kW)))
+    b = draw(hst.none() | st.arrays((C_out,)))
+    return x, w, b, dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+def _check(op_class, x, w, b, kw, seed):
+    inputs = {"x": minise.Tensor(x, requires_grad=True), "w": minise.Tensor(w, requires_grad=True)}
+    if b is not None:
+        inputs["b"] = minise.Tensor(b, requires_grad=True)
+    return minise.gradcheck(lambda x, w, b=None: op_class(**kw)(x, w, b), inputs, seed=seed)
+
+
+@given(conv_problems(), st.seeds())
+def test_backward_matches_finite_differences(problem, seed):
+    x, w, b, kw = problem
+    assert _check(Convolution2d, x, w, b, kw, seed)
+
+
+class FlippedKernelGradient(Convolution2d):
+    """Planted bug: gw of a convolution (flipped kernel) instead of a cross-correlation."""
+
+    def backward(self, gy):
+        gx, gw, gb = super().backward(gy)
+        return gx, gw[:, :, ::-1, ::-1], gb
+
+
+class DroppedDilation(Convolution2d):
+    """Planted bug: backward forgets the dilation (taps read from and sent to adjacent pixels)."""
+
+    def backward(self, gy):
+        self.dilation = (1, 1)
+        return super().backward(gy)
+
+
+class DroppedStride(Convolution2d):
+    """Planted bug: backward forgets the stride."""
+
+    def backward(self, gy):
+        self.stride = (1, 1)
+        return super().backward(gy)
+
+
+@pytest.mark.parametrize("planted, kw", [
+    (FlippedKernelGradient, dict(stride=1, padding=1, dilation=1, groups=1)),
+    (DroppedDilation, dict(stride=1, padding=1, dilation=2, groups=1)),
+    (DroppedStride, dict(stride=2, padding=0, dilation=1, groups=2)),
+])
+def test_planted_wrong_backward_is_caught(planted, kw):
+    rng = np.random.default_rng(5)
+    x, w, b = rng.standard_normal((2, 2, 6, 6)), rng.standard_normal((2, 2 // kw["groups"], 3, 3)), rng.standard_normal(2)
+    assert _check(Convolution2d, x, w, b, kw, seed=6)
+    with pytest.raises(minise.GradcheckError):
+        _check(planted, x, w, b, kw, seed=6)
+
+
+@pytest.mark.parametrize("x_shape, w_shape, kw, error, words", [
+    ((2, 3, 5), (4, 3, 3, 3), {}, ValueError, ["4-D", "(2, 3, 5)"]),
+    ((2, 3, 5, 5), (4, 3, 3), {}, ValueError, ["4-D", "(4, 3, 3)"]),
+    ((2, 3, 5, 5), (4, 2, 3, 3), {}, ValueError, ["(2, 3, 5, 5)", "(4, 2, 3, 3)"]),
+    ((2, 4, 5, 5), (6, 1, 3, 3), dict(groups=3), ValueError, ["groups=3", "(2, 4, 5, 5)"]),
+    ((2, 3, 2, 2), (4, 3, 3, 3), {}, ValueError, ["(2, 3, 2, 2)", "(4, 3, 3, 3)", "padded"]),
+    ((2, 3, 5, 5), (4, 3, 3, 3), dict(padding=0, dilation=3), ValueError, ["7×7", "5×5"]),
+    ((2, 3, 5, 5), (4, 3, 3, 3), dict(stride=0), ValueError, ["stride"]),
+    ((2, 3, 5, 5), (4, 3, 3, 3), dict(stride=(1, -2)), ValueError, ["stride"]),
+    ((2, 3, 5, 5), (4, 3, 3, 3), dict(padding=-1), ValueError, ["padding"]),
+    ((2, 3, 5, 5), (4, 3, 3, 3), dict(stride=1.5), TypeError, ["stride"]),
+    ((2, 3, 5, 5), (4, 3, 3, 3), dict(groups=0), ValueError, ["groups"]),
+])
+def test_bad_input_is_explained(x_shape, w_shape, kw, error, words):
+    with pytest.raises(error) as info:
+        conv2d(minise.Tensor(np.zeros(x_shape)), minise.Tensor(np.zeros(w_shape)), **kw)
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_dtype_mismatch_is_an_error():
+    x, w = np.zeros((1, 2, 4, 4), dtype=np.float32), np.zeros((3, 2, 3, 3), dtype=np.float64)
+    with pytest.raises(TypeError, match="float32.*float64"):
+        conv2d(minise.Tensor(x), minise.Tensor(w))
+    with pytest.raises(ValueError, match=r"\(3,\)"):
+        conv2d(minise.Tensor(x), minise.Tensor(w.astype(np.float32)), minise.Tensor(np.zeros(4, np.float32)))
+
+
+@pytest.mark.parametrize("case", [CASES[0], CASES[2], CASES[3]])
+def test_device_matches_numpy(case, device_backend):
+    x, w, b, kw = _draw_case(case, seed=7)
+    gy = np.random.default_rng(8).standard_normal(loop_conv2d(x, w, b, **_pairs(kw)).shape)
+    results = []
+    for to in (np.asarray, device_backend.asarray):
+        xt, wt, bt = (minise.Tensor(to(a), requires_grad=True) for a in (x, w, b))
+        y = conv2d(xt, wt, bt, **kw)
+        y.backward(to(gy))
+        results.append([device_backend.to_numpy(a) for a in (y.data, xt.grad, wt.grad, bt.grad)])
+        assert y.device == ("cpu" if to is np.asarray else ("cuda" if device_backend.name == "strict" else "cpu"))
+    for ours, host in zip(*results):
+        np.testing.assert_allclose(ours, host, rtol=1e-12, atol=1e-12)
+
+
+@given(conv_problems(), st.seeds())
+def test_fast_matches_tap_loop_reference(problem, seed):
+    from minise.functional.conv_reference import conv2d_backward, conv2d_forward
+    x, w, b, kw = problem
+    op = Convolution2d(**kw)
+    op.needs_input_grad = (True, True, b is not None)
+    y = op.forward(x, w, b)
+    gy = np.random.default_rng(seed).standard_normal(y.shape)
+    grads = op.backward(gy)
+    kw = _pairs(kw)
+    np.testing.assert_allclose(y, conv2d_forward(x, w, b, **kw), rtol=1e-10, atol=1e-12)
+    for ours, reference in zip(grads, conv2d_backward(gy, x, w, **kw)):
+        if ours is not None:
+            np.testing.assert_allclose(ours, reference, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("chunk_elements", [1, 2 * 2 * 9 * 25, 10 ** 9])   # one image, two, all at once
+def test_batch_chunks_give_the_same_result(chunk_elements, monkeypatch):
+    import minise.functional.conv as conv
+    x, w, b, kw = _draw_case((5, 4, 4, 5, 5, 3, 3, 1, 1, 1, 2), seed=9)
+    gy = np.random.default_rng(10).standard_normal((5, 4, 5, 5))
+    monkeypatch.setattr(conv, "CHUNK_ELEMENTS", chunk_elements)
+    op = Convolution2d(**kw)
+    op.needs_input_grad = (True, True, True)
+    y, (gx, gw, _) = op.forward(x, w, b), op.backward(gy)
+    from minise.functional.conv_reference import conv2d_backward, conv2d_forward
+    ref_gx, ref_gw, _ = conv2d_backward(gy, x, w, **_pairs(kw))
+    for ours, reference in [(y, conv2d_forward(x, w, b, **_pairs(kw))), (gx, ref_gx), (gw, ref_gw)]:
+        np.testing.assert_allclose(ours, reference, rtol=1e-10, atol=1e-12)
