@@ -1,0 +1,136 @@
+"""Layers with weights: Conv2d and Linear; and two without: Flatten and Identity.
+
+A layer holds its Parameters and hyper-parameters and calls one functional op in ``forward``; the
+math (and its backward) lives in :mod:`minise.functional`. What a layer adds is a check of its
+input, so a wrong channel count is reported by the layer that got it, with both counts.
+"""
+import numpy as np
+
+from .. import backend
+from ..functional.conv import conv2d
+from ..functional.linear import linear
+from . import init
+from .module import InputShapeError, Module, Parameter
+
+
+def new_parameter(*shape):
+    """An (uninitialised, zero) float32 Parameter on the current backend; an initialiser fills it."""
+    return Parameter(backend.default_module().zeros(shape, dtype=np.float32))
+
+
+def _pair(value, name):
+    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
+        raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
+    return tuple(int(v) for v in pair)
+
+
+def _positive(value, name, layer):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{layer}: {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class Conv2d(Module):
+    """2-D convolution: ``Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0,
+    dilation=1, groups=1, bias=True)``.
+
+    Shapes   x (N, C_in, H, W) -> y (N, C_out, H_out, W_out)
+             weight (C_out, C_in/groups, kh, kw), bias (C_out,)
+             H_out = ⌊(H + 2·padding − dilation·(kh − 1) − 1) / stride⌋ + 1   (W_out likewise)
+    Init     weight ~ N(0, 2/fan_out), fan_out = C_out/groups·kh·kw (torchvision's ResNets);
+             bias ~ U(−1/√fan_in, 1/√fan_in)
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True):
+        super().__init__()
+        self.in_channels = _positive(in_channels, "in_channels", "Conv2d")
+        self.out_channels = _positive(out_channels, "out_channels", "Conv2d")
+        self.groups = _positive(groups, "groups", "Conv2d")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"Conv2d: in_channels ({in_channels}) and out_channels ({out_channels}) must both "
+                             f"be divisible by groups ({groups})")
+        self.kernel_size, self.stride = _pair(kernel_size, "kernel_size"), _pair(stride, "stride")
+        self.padding, self.dilation = _pair(padding, "padding"), _pair(dilation, "dilation")
+        self.weight = new_parameter(out_channels, in_channels // groups, *self.kernel_size)
+        self.register_parameter("bias", new_parameter(out_channels) if bias else None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.kaiming_normal_(self.weight, mode="fan_out", nonlinearity="relu")
+        if self.bias is not None:
+            init.bias_uniform_(self.bias, self.weight)
+
+    def forward(self, x):
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            got = f"{x.shape[1]} channels" if x.ndim == 4 else f"{x.ndim} dimensions"
+            raise InputShapeError(self, f"{self.one_line()} expects an input of shape (N, {self.in_channels}, H, W) with "
+                                        f"{self.in_channels} channels, got shape {x.shape} ({got})")
+        return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+    def extra_repr(self):
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0, 0):
+            text += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text
+
+
+class Linear(Module):
+    """Fully connected layer: ``Linear(in_features, out_features, bias=True)``.
+
+    Shapes   x (N, in) -> y (N, out) = x · weightᵀ + bias     weight (out, in), bias (out,)
+    Init     weight and bias ~ U(−1/√in, 1/√in)  (PyTorch's default: kaiming_uniform_ with a=√5)
+    """
+
+    def __init__(self, in_features, out_features, bias=True):
+        super().__init__()
+        self.in_features = _positive(in_features, "in_features", "Linear")
+        self.out_features = _positive(out_features, "out_features", "Linear")
+        self.weight = new_parameter(out_features, in_features)
+        self.register_parameter("bias", new_parameter(out_features) if bias else None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=5 ** 0.5)
+        if self.bias is not None:
+            init.bias_uniform_(self.bias, self.weight)
+
+    def forward(self, x):
+        if x.ndim < 1 or x.shape[-1] != self.in_features:
+            raise InputShapeError(self, f"{self.one_line()} expects inputs with {self.in_features} features in the last "
+                                        f"axis, got shape {x.shape} ({x.shape[-1] if x.ndim else 0} features)")
+        return linear(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Flatten(Module):
+    """Merges axes start_dim…end_dim: (N, C, H, W) -> (N, C·H·W) with the default start_dim=1."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        return x.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder, e.g. for a removed layer)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, x):
+        return x
