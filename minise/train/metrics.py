@@ -1,0 +1,120 @@
+"""Per-epoch metrics on disk: ``metrics.jsonl`` (one JSON object a line) and ``metrics.csv``.
+
+Both files hold the same rows, one per finished epoch, with the columns of ``COLUMNS``. JSON lines
+are easy to read back in Python (:func:`read_metrics`); the CSV opens in a spreadsheet. When
+matplotlib is installed, :func:`plot_metrics` draws the loss and accuracy curves to a PNG.
+"""
+import csv
+import io
+import json
+import math
+import os
+
+from .checkpoint import atomic_write
+
+COLUMNS = ("epoch", "lr", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "epoch_time",
+           "images_per_second")
+
+
+def _clean(value):
+    """JSON has no NaN or infinity: write them as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+class MetricsWriter:
+    """Appends epoch rows to ``<folder>/metrics.jsonl`` and ``<folder>/metrics.csv``."""
+
+    def __init__(self, folder):
+        self.folder = os.fspath(folder)
+        self.jsonl_path = os.path.join(self.folder, "metrics.jsonl")
+        self.csv_path = os.path.join(self.folder, "metrics.csv")
+
+    def reset(self, keep_epochs=0):
+        """Keep only the rows of epochs 1..keep_epochs (0: start both files afresh), atomically."""
+        rows = [r for r in read_metrics(self.jsonl_path) if r["epoch"] <= keep_epochs] if keep_epochs else []
+        os.makedirs(self.folder, exist_ok=True)
+        text = "".join(json.dumps(row) + "\n" for row in rows)
+        atomic_write(self.jsonl_path, lambda f: f.write(text.encode("utf-8")))
+        atomic_write(self.csv_path, lambda f: f.write(_csv_text(rows, header=True).encode("utf-8")))
+        return rows
+
+    def append(self, row):
+        row = {k: _clean(row.get(k)) for k in COLUMNS}
+        os.makedirs(self.folder, exist_ok=True)
+        new_csv = not os.path.exists(self.csv_path) or os.path.getsize(self.csv_path) == 0
+        with open(self.jsonl_path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(row) + "\n")
+        with open(self.csv_path, "a", encoding="utf-8", newline="") as f:
+            f.write(_csv_text([row], header=new_csv))
+
+
+def _csv_text(rows, header):
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    if header:
+        writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in COLUMNS})
+    return buffer.getvalue()
+
+
+def read_metrics(path):
+    """The rows of a ``metrics.jsonl`` file (a list of dicts); [] if there is no such file."""
+    if os.path.isdir(path):
+        path = os.path.join(path, "metrics.jsonl")
+    if not os.path.exists(path):
+        return []
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for line_number, line in enumerate(f, start=1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError:
+                    raise ValueError(f"{path}, line {line_number}, is not valid JSON; the metrics file is "
+                                     "damaged") from None
+    return rows
+
+
+def have_matplotlib():
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def plot_metrics(runs, path, title=None):
+    """Draw loss and accuracy per epoch to ``path`` (PNG); returns the path, or None without matplotlib.
+
+    ``runs`` is a list of rows (one run) or a dict label -> rows (several runs on one figure).
+    """
+    if not have_matplotlib():
+        return None
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = runs if isinstance(runs, dict) else {"": runs}
+    figure, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
+    for label, rows in runs.items():
+        epochs = [r["epoch"] for r in rows]
+        prefix = f"{label} " if label else ""
+        for split, style in (("train", "--"), ("val", "-")):
+            if any(r.get(f"{split}_loss") is not None for r in rows):
+                ax_loss.plot(epochs, [r.get(f"{split}_loss") for r in rows], style, label=f"{prefix}{split}")
+                ax_acc.plot(epochs, [100 * (r.get(f"{split}_accuracy") or 0) for r in rows], style,
+                            label=f"{prefix}{split}")
+    ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", title="loss")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    atomic_write(path, lambda f: figure.savefig(f, format="png", dpi=100))
+    plt.close(figure)
+    return path
