@@ -11,7 +11,12 @@ from .tensor import Tensor
 from .function import Function, no_grad, is_grad_enabled
 from . import functional
 from .gradcheck import GradcheckError, GradcheckReport, GradcheckWarning, check_backward, gradcheck
+from .rng import manual_seed
+from . import rng, nn, io, models, optim, data, train
+from .io import save, load
+from .models import summary
 
 __all__ = ["Tensor", "Function", "no_grad", "is_grad_enabled", "gradcheck", "check_backward",
            "GradcheckError", "GradcheckReport", "GradcheckWarning", "functional", "backend", "use_backend",
+           "manual_seed", "rng", "nn", "io", "models", "optim", "data", "train", "save", "load", "summary",
            "__version__"]
