@@ -1,0 +1,152 @@
+# %% [markdown]
+# # 4. Pooling and batch normalisation
+#
+# Two layers every ResNet uses, with two instructive backward passes: max-pooling routes each
+# gradient to one winner (and must decide what a tie means), batch-norm couples every sample of a
+# batch to every other (its backward has three paths and one closed form).
+
+# %%
+import os
+
+import numpy as np
+
+import minise
+from minise import Tensor
+from minise.functional.adaptive import adaptive_avg_pool2d
+from minise.functional.norm import batch_norm
+from minise.functional.pooling import avg_pool2d, max_pool2d
+
+FAST = os.environ.get("MINISE_FAST") == "1"
+rng = np.random.default_rng(0)
+
+# %% [markdown]
+# ## Max pooling
+#
+#     y[n, c, i, j] = max over the k×k window at (i·s, j·s) of x[n, c]
+#
+# Within its window the max is locally just the winner itself: ∂y/∂(winner) = 1, ∂y/∂(others) = 0.
+# So backward hands each gy[n, c, i, j] to the element that won window (i, j). When s < k windows
+# overlap; an element that wins two windows receives the *sum* of their gradients.
+
+# %%
+x = rng.permutation(16).reshape(1, 1, 4, 4).astype(np.float64)   # distinct values: no ties
+tx = Tensor(x, requires_grad=True)
+y = max_pool2d(tx, kernel_size=2, stride=1)                         # overlapping 2×2 windows
+y.backward(np.ones(y.shape))
+print("x\n", x[0, 0], "\ny = max over 2×2 windows, stride 1\n", y.data[0, 0])
+print("gx with gy = 1: how many windows each element won\n", tx.grad[0, 0])
+
+# %% [markdown]
+# ### The tie rule
+#
+# If a window holds two equal maxima, max is not differentiable there: any split of gy between
+# them is a valid subgradient. A library must pick one rule and apply it in forward (the
+# argmax) and backward alike. minise follows PyTorch's CPU kernel: the **first** maximum in
+# row-major order (smallest row, then smallest column) takes all of gy.
+
+# %%
+ties = Tensor(np.array([[[[1.0, 3.0], [3.0, 0.0]]]]), requires_grad=True)
+max_pool2d(ties, 2).backward(np.array([[[[5.0]]]]))
+print("window [[1, 3], [3, 0]] -> gradient\n", ties.grad[0, 0])
+
+# %% [markdown]
+# Ties are why gradient checks of max-pooling draw tie-free inputs: nudge one of two tied values
+# by +ε and it wins, by −ε and it loses, so finite differences see a kink.
+#
+# ## Average pooling, and global pooling (the squeeze)
+#
+# Average pooling divides each window's sum by its size, so every element of a window gets
+# gy / (k·k): a gradient spread evenly. Global average pooling is the extreme case, one window as
+# large as the feature map:
+#
+#     z[n, c] = (1 / HW) Σ_{h,w} x[n, c, h, w]       ⇒      gx[n, c, h, w] = gz[n, c] / HW
+#
+# This is the *squeeze* of a Squeeze-and-Excitation block (lesson 5). Note the 1/HW: on a 56×56
+# feature map every element receives 1/3136 of the channel's gradient.
+
+# %%
+xa = Tensor(rng.standard_normal((2, 3, 4, 4)), requires_grad=True)
+z = adaptive_avg_pool2d(xa, 1)                                       # (2, 3, 1, 1)
+gz = rng.standard_normal(z.shape)
+z.backward(gz)
+assert np.allclose(xa.grad, np.broadcast_to(gz / 16, xa.shape))
+print("global average pool: z", z.shape, " gx = gz / (H·W) everywhere: ok")
+print(minise.gradcheck(lambda a: avg_pool2d(a, 3, stride=2, padding=1), [Tensor(rng.standard_normal((1, 2, 5, 5)),
+                                                                                requires_grad=True)], seed=0))
+
+# %% [markdown]
+# ## Batch normalisation
+#
+# For each channel, over the m values of the batch (m = N·H·W for images), training mode:
+#
+#     μ = (1/m) Σ x          σ² = (1/m) Σ (x − μ)²         σ = √(σ² + ε)
+#     x̂ = (x − μ) / σ        y = γ·x̂ + β
+#
+# The easy gradients: gβ = Σ gy, gγ = Σ gy·x̂. For gx write g = gy·γ (the gradient at x̂). Every
+# x̂ᵢ depends on every xⱼ, by three paths: directly, through μ, through σ:
+#
+#     ∂μ/∂xⱼ = 1/m
+#     ∂σ/∂xⱼ = (1/2σ)·∂σ²/∂xⱼ = (1/2σ)·(2/m)(xⱼ − μ) = x̂ⱼ / m          (the Σ(x − μ) term is 0)
+#     ∂x̂ᵢ/∂xⱼ = ([i = j] − 1/m)/σ − (xᵢ − μ)/σ² · x̂ⱼ/m = (1/σ)·([i = j] − 1/m − x̂ᵢx̂ⱼ/m)
+#
+# Sum over i with weights gᵢ and collect the terms:
+#
+#     gxⱼ = Σᵢ gᵢ ∂x̂ᵢ/∂xⱼ = (1 / (m·σ)) · (m·gⱼ − Σᵢ gᵢ − x̂ⱼ · Σᵢ gᵢx̂ᵢ)
+#
+# Read it: the gradient is g, minus its mean (the μ path), minus its projection on x̂ (the σ
+# path). The output of batch-norm cannot change under a shift or a scaling of its input, so its
+# gradient must be orthogonal to both directions. And the classic bug, forgetting the σ path, is
+# invisible with an all-ones gy, because Σ x̂ = 0 kills the term anyway.
+
+# %%
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    mu, var = x.mean(axis=0), x.var(axis=0)
+    inv_std = 1 / np.sqrt(var + eps)
+    x_hat = (x - mu) * inv_std
+    return gamma * x_hat + beta, (x_hat, inv_std, gamma)
+
+
+def batchnorm_backward(gy, cache):
+    x_hat, inv_std, gamma = cache
+    m = len(x_hat)
+    g = gy * gamma
+    gx = inv_std / m * (m * g - g.sum(axis=0) - x_hat * (g * x_hat).sum(axis=0))
+    return gx, (gy * x_hat).sum(axis=0), gy.sum(axis=0)
+
+
+m, d = (6, 3) if FAST else (32, 8)
+inputs = {"x": rng.standard_normal((m, d)) * 3 + 1, "gamma": rng.uniform(0.5, 2, d), "beta": rng.standard_normal(d)}
+print(minise.check_backward(batchnorm_forward, batchnorm_backward, inputs, seed=0))
+
+tensors = {k: Tensor(v, requires_grad=True) for k, v in inputs.items()}
+y = batch_norm(tensors["x"], None, None, tensors["gamma"], tensors["beta"], training=True)
+gy = rng.standard_normal(y.shape)
+y.backward(gy)
+ours = batchnorm_backward(gy, batchnorm_forward(*inputs.values())[1])
+assert all(np.allclose(a, t.grad) for a, t in zip(ours, tensors.values()))
+print("closed form == minise.functional.batch_norm's backward")
+
+# %% [markdown]
+# ### The planted bug, and why gradcheck's upstream gradient is random
+
+# %%
+def backward_without_sigma_path(gy, cache):
+    x_hat, inv_std, gamma = cache
+    g = gy * gamma
+    return inv_std * (g - g.mean(axis=0)), (gy * x_hat).sum(axis=0), gy.sum(axis=0)
+
+
+cache = batchnorm_forward(*inputs.values())[1]
+ones = np.ones((m, d))
+right, wrong = batchnorm_backward(ones, cache)[0], backward_without_sigma_path(ones, cache)[0]
+print("all-ones gy: right and wrong gx agree?", np.allclose(right, wrong))
+report = minise.check_backward(batchnorm_forward, backward_without_sigma_path, inputs, seed=0, raise_exception=False)
+print(report)
+assert not report
+
+# %% [markdown]
+# In **eval** mode μ and σ² are the running statistics, constants, so the layer is affine and
+# gx = gy·γ/σ. The running statistics move towards each batch's μ and σ² (the unbiased
+# m/(m − 1)·σ²) in training, with `momentum` 0.1 as in PyTorch.
+#
+# Exercises: `tutorials/exercises/maxpool_backward.py`, `tutorials/exercises/batchnorm_backward.py`.

@@ -1,0 +1,99 @@
+# %% [markdown]
+# # 6. SE-ResNet: where the block goes, and what it costs
+#
+# A residual block adds a learned branch F to a shortcut: y = ReLU(F(x) + shortcut(x)). The
+# shortcut is the identity when shapes match, else a 1×1 convolution + batch-norm with the
+# block's stride. Because the identity passes gradient straight through (∂y/∂x contains I),
+# very deep networks stay trainable. SENet puts an SE block on the branch, before the sum.
+
+# %%
+import os
+
+import numpy as np
+
+import minise
+from minise import Tensor
+from minise import models
+
+FAST = os.environ.get("MINISE_FAST") == "1"
+rng = np.random.default_rng(0)
+
+# %% [markdown]
+# ## The four placements
+#
+# The SENet paper (Sec. 6.5) compares where the SE block can sit in a residual unit; minise builds
+# every variant with `se_position`:
+#
+#     "standard"  y = ReLU(SE(F(x)) + shortcut(x))      the paper's choice: recalibrate the branch
+#     "pre"       y = ReLU(F(SE(x)) + shortcut(x))      SE on the input of the branch
+#     "post"      y = SE(ReLU(F(x) + shortcut(x)))      SE after the sum: it scales the identity too
+#     "identity"  y = ReLU(F(x) + SE(shortcut(x)))      SE on the shortcut, parallel to the branch
+#
+# In the paper, standard, pre and identity perform about equally and "post" is worse: scaling
+# after the sum disturbs the clean identity path that makes residual learning work.
+
+# %%
+block = models.BasicBlock(16, 16, se=True, reduction=4)
+print(block)
+for position in models.SE_POSITIONS:
+    b = models.BasicBlock(16, 16, se=True, reduction=4, se_position=position)
+    y = b(Tensor(rng.standard_normal((2, 16, 8, 8)).astype(np.float32)))
+    print(f"{position:>9}: output {y.shape}, SE sees {b.se.channels} channels")
+
+# %% [markdown]
+# A residual block's gradient can be checked end to end like any op (small sizes, float64, as
+# lesson 5 explained). Batch-norm makes the block depend on the whole batch, which gradcheck
+# handles: it differentiates the whole function of the whole batch.
+
+# %%
+small = models.BasicBlock(4, 4, se=True, reduction=2).double()
+xb = Tensor(rng.standard_normal((3, 4, 3, 3)), requires_grad=True)
+print(minise.gradcheck(lambda t: small(t), [xb], seed=0, max_elements=20 if FAST else None))
+
+# %% [markdown]
+# ## What SE costs
+#
+# An SE block on C channels with reduction r has two linear layers, C → C/r → C:
+# 2C²/r weights plus C/r + C biases. A stage s of a ResNet has N_s blocks whose output has C_s
+# channels, so SE adds about
+#
+#     (2/r) · Σ_s N_s · C_s²
+#
+# parameters. The sum is dominated by the last stage (C_s² grows 4× per stage). For ResNet-50
+# (N = 3, 4, 6, 3 bottlenecks; C = 256, 512, 1024, 2048; r = 16) that is 2/16 · 20,119,552 ≈ 2.51
+# million on top of 25.6 million: about 10% more parameters, for a fraction of a percent more
+# arithmetic (the SE layers act on vectors, not on feature maps).
+
+# %%
+def se_params(channels_per_stage, blocks_per_stage, r, bias=True):
+    total = 0
+    for c, n in zip(channels_per_stage, blocks_per_stage):
+        hidden = max(1, c // r)
+        total += n * (2 * c * hidden + (hidden + c if bias else 0))
+    return total
+
+
+plain, se = models.summary(models.resnet50(), (3, 224, 224)), models.summary(models.se_resnet50(), (3, 224, 224))
+predicted = se_params((256, 512, 1024, 2048), (3, 4, 6, 3), 16)
+print(f"ResNet-50     {plain.total_params:>12,} parameters  {plain.total_macs / 1e9:.2f} GMACs")
+print(f"SE-ResNet-50  {se.total_params:>12,} parameters  {se.total_macs / 1e9:.2f} GMACs")
+print(f"difference    {se.total_params - plain.total_params:>12,}   formula (2/r)·Σ N_s·C_s² + biases: {predicted:,}")
+print(f"SE share: {100 * se.se_param_share:.1f}% of the parameters, {100 * se.se_mac_share:.2f}% of the MACs")
+assert se.total_params - plain.total_params == predicted == se.se_params
+
+# %% [markdown]
+# ## The CIFAR-shaped twins
+#
+# For 32×32 images (and our 8×8 digits) the CIFAR ResNets use three stages of 16, 32 and 64
+# channels, n BasicBlocks each (depth 6n + 2). With r = 16 the first stage's SE bottleneck has a
+# single hidden unit (minise never lets C // r reach 0). `summary` prints the table layer by layer:
+
+# %%
+cifar = models.summary(models.se_resnet20(), (3, 32, 32))
+print("\n".join(str(cifar).splitlines()[:16]))
+print("...")
+print("\n".join(str(cifar).splitlines()[-3:]))
+assert cifar.se_params == se_params((16, 32, 64), (3, 3, 3), 16)
+
+# %% [markdown]
+# Next: train se_resnet20 and its plain twin on the bundled digits, and compare.
