@@ -4,6 +4,9 @@ Profiles (choose with HYPOTHESIS_PROFILE=...):
   ci        few examples, reproducible (derandomized): the default, for CI and quick runs
   dev       more examples, random
   thorough  many examples, random: run before a release or after touching an op
+
+``pytest --gradcheck-report`` adds a table at the end: per op family, the gradient checks run
+and the largest relative errors seen against finite differences and PyTorch (tests/accuracy.py).
 """
 import os
 
@@ -18,6 +21,18 @@ settings.register_profile("dev", max_examples=60, deadline=None, print_blob=True
 settings.register_profile("thorough", max_examples=400, deadline=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_addoption(parser):
+    parser.addoption("--gradcheck-report", action="store_true", default=False,
+                     help="print, per op family, the gradient checks run and the largest relative errors "
+                          "against finite differences and PyTorch (see tests/accuracy.py)")
+
+
+def pytest_configure(config):
+    if config.getoption("--gradcheck-report"):
+        from accuracy import AccuracyReport
+        config.pluginmanager.register(AccuracyReport(), "gradcheck-report")
 
 
 class Backend:

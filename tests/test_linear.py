@@ -9,6 +9,11 @@ from minise import Tensor
 from minise.functional.linear import Linear, linear
 from minise.testing import strategies as st
 
+from accuracy import assert_close_to_torch
+
+# a gradient check that warns (a kink, a gradient that is zero everywhere) is an error here
+pytestmark = pytest.mark.filterwarnings("error::minise.gradcheck.GradcheckWarning")
+
 
 def reference_linear(x, w, b):
     """y[n, o] = Σ_i x[n, i] w[o, i] + b[o], one row at a time (x is 2-D here)."""
@@ -41,9 +46,9 @@ def test_forward_and_gradients_match_torch(x_shape, with_bias):
     gy = rng.standard_normal(y.shape)
     y.backward(gy)
     y_torch.backward(torch.tensor(gy))
-    np.testing.assert_allclose(y.data, y_torch.detach().numpy(), rtol=1e-6, atol=1e-12)
+    assert_close_to_torch(y.data, y_torch)
     for k in arrays:
-        np.testing.assert_allclose(ours[k].grad, theirs[k].grad.numpy(), rtol=1e-6, atol=1e-12)
+        assert_close_to_torch(ours[k].grad, theirs[k].grad)
 
 
 @given(lead=st.shapes(min_dims=0, max_dims=2, max_side=3), in_features=hst.integers(1, 4),
@@ -75,7 +80,15 @@ class LinearGxWithoutW(Linear):
         return gy @ w.T, gw, gb
 
 
-@pytest.mark.parametrize("bad", [LinearTransposedGw, LinearGxWithoutW])
+class LinearMeanGb(Linear):
+    """Planted bug: gb averaged over the batch positions instead of summed."""
+
+    def backward(self, gy):
+        gx, gw, gb = super().backward(gy)
+        return gx, gw, gb / (gy.size // gy.shape[-1])
+
+
+@pytest.mark.parametrize("bad", [LinearTransposedGw, LinearGxWithoutW, LinearMeanGb])
 def test_planted_wrong_backward_is_caught(bad):
     rng = np.random.default_rng(2)
     tensors = {"x": Tensor(rng.standard_normal((4, 3)), requires_grad=True),

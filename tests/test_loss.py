@@ -9,8 +9,13 @@ from hypothesis import strategies as hst
 
 import minise
 from minise import Tensor
-from minise.functional.loss import CrossEntropy, cross_entropy, nll_loss
+from minise.functional.loss import CrossEntropy, NLLLoss, cross_entropy, nll_loss
 from minise.testing import strategies as st
+
+from accuracy import assert_close_to_torch
+
+# a gradient check that warns (a kink, a gradient that is zero everywhere) is an error here
+pytestmark = pytest.mark.filterwarnings("error::minise.gradcheck.GradcheckWarning")
 
 REDUCTIONS = ["mean", "sum", "none"]
 
@@ -61,8 +66,8 @@ def test_forward_and_gradient_match_torch(reduction, label_smoothing, name):
     gy = rng.standard_normal(loss.shape)
     loss.backward(gy)
     loss_torch.backward(torch.tensor(gy))
-    np.testing.assert_allclose(loss.data, loss_torch.detach().numpy(), rtol=1e-6, atol=1e-12)
-    np.testing.assert_allclose(xt.grad, x_torch.grad.numpy(), rtol=1e-6, atol=1e-12)
+    assert_close_to_torch(loss.data, loss_torch)
+    assert_close_to_torch(xt.grad, x_torch.grad)
 
 
 @pytest.mark.parametrize("name", ["cross_entropy", "nll_loss"])
@@ -102,6 +107,32 @@ def test_planted_wrong_backward_is_caught(bad):
     assert minise.gradcheck(lambda x: CrossEntropy("mean", 0.2)(x, t), [x], seed=0)
     with pytest.raises(minise.GradcheckError):
         minise.gradcheck(lambda x: bad("mean", 0.2)(x, t), [x], seed=0)
+
+
+class NLLLossWithoutSign(NLLLoss):
+    """Planted bug: gx = +onehot·gy/N, the minus sign of −x[n, t[n]] forgotten."""
+
+    def backward(self, gy):
+        (gx, _) = super().backward(gy)
+        return -gx, None
+
+
+class NLLLossEveryClass(NLLLoss):
+    """Planted bug: the gradient spread over every class, not only the target's."""
+
+    def backward(self, gy):
+        (gx, _) = super().backward(gy)
+        return gx.sum(axis=1, keepdims=True) + 0 * gx, None
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("bad", [NLLLossWithoutSign, NLLLossEveryClass])
+def test_planted_wrong_nll_backward_is_caught(bad, reduction):
+    rng = np.random.default_rng(4)
+    x, t = Tensor(rng.standard_normal((4, 3)), requires_grad=True), Tensor(rng.integers(0, 3, 4))
+    assert minise.gradcheck(lambda x: NLLLoss(reduction)(x, t), [x], seed=0)
+    with pytest.raises(minise.GradcheckError):
+        minise.gradcheck(lambda x: bad(reduction)(x, t), [x], seed=0)
 
 
 # -- bad input -----------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as hst
 
 import minise
@@ -12,6 +12,11 @@ from minise import Tensor
 from minise.functional.adaptive import AdaptiveAvgPool2d, AdaptiveMaxPool2d, adaptive_avg_pool2d, adaptive_max_pool2d
 from minise.functional.pooling import AvgPool2d, MaxPool2d, avg_pool2d, max_pool2d
 from minise.testing import strategies as st
+
+from accuracy import assert_close_to_torch
+
+# a gradient check that warns (a kink, a gradient that is zero everywhere) is an error here
+pytestmark = pytest.mark.filterwarnings("error::minise.gradcheck.GradcheckWarning")
 
 RNG = np.random.default_rng(2024)
 
@@ -123,6 +128,47 @@ def test_adaptive_pool_matches_the_loop_reference(mode, out):
     np.testing.assert_allclose(op(Tensor(x), out).data, reference_adaptive(x, mode, pair(out)), rtol=1e-12)
 
 
+@pytest.mark.parametrize("kernel, stride, padding, ceil_mode, size", [
+    (3, 1, 1, False, (4, 5)),             # every border window holds padding
+    (2, 2, 1, True, (5, 4)),              # ceil mode: the last window hangs into the right padding
+    ((3, 2), (2, 3), (1, 1), True, (6, 5)),
+])
+def test_max_pool_padding_never_wins(kernel, stride, padding, ceil_mode, size):
+    """All values negative: padding taken as 0 would win every border window and swallow its
+    gradient. Padding is −∞: every output is a real element, and all of gy reaches x."""
+    x = -1.0 - st.make_array((2, 3) + size, 11, low=0.0, high=1.0, tie_free=True)
+    t = leaf(x)
+    y = max_pool2d(t, kernel, stride, padding, ceil_mode)
+    gy = RNG.uniform(1.0, 2.0, y.shape)
+    y.backward(gy)
+    assert np.all(y.data < 0)
+    assert np.isin(y.data, x).all()                           # each output is one of x's values
+    np.testing.assert_allclose(t.grad.sum(), gy.sum(), rtol=1e-12)    # no gradient lost to padding
+    want_y, want_gx = reference_pool(x, gy, "max", kernel, stride, padding, ceil_mode)
+    np.testing.assert_array_equal(y.data, want_y)
+    np.testing.assert_allclose(t.grad, want_gx, rtol=1e-12)
+
+
+@pytest.mark.parametrize("op, cls", [(lambda t: max_pool2d(t, 2), MaxPool2d),
+                                     (lambda t: adaptive_max_pool2d(t, 1), AdaptiveMaxPool2d),
+                                     (lambda t: adaptive_max_pool2d(t, (1, 3)), AdaptiveMaxPool2d)],
+                         ids=["max_pool2d", "global", "adaptive-bins"])
+def test_a_tie_sends_the_gradient_to_the_first_maximum_as_documented(op, cls):
+    """The documented convention: the first maximum in row-major window order gets all of gy."""
+    assert "first maximum in row-major" in " ".join(cls.__doc__.split())
+    x = np.array([[0.0, 1.0, 1.0, 0.5],
+                  [1.0, 0.0, 1.0, 1.0]])[None, None]              # (1, 1, 2, 4): ties in every window
+    t = leaf(x)
+    y = op(t)
+    y.backward(np.full(y.shape, 3.0))
+    # the first maximum of each window: columns 0-1 and 2-3 / everything / bins [0,2) [1,3) [2,4)
+    first = {(1, 1, 1, 2): [(0, 1), (0, 2)], (1, 1, 1, 1): [(0, 1)], (1, 1, 1, 3): [(0, 1), (0, 1), (0, 2)]}
+    want = np.zeros((2, 4))
+    for cell in first[y.shape]:
+        want[cell] += 3.0
+    np.testing.assert_array_equal(t.grad[0, 0], want)
+
+
 # -- 1b. forward and gradient against PyTorch, float64 --------------------------------------------------
 
 SIZES = [(5, 5), (6, 7), (4, 9), (1, 3)]
@@ -141,8 +187,8 @@ def against_torch(ours, theirs, x):
     gy = RNG.standard_normal(tuple(ty.shape))
     ty.backward(torch.from_numpy(gy))
     y.backward(gy)
-    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-6, atol=1e-12)
-    np.testing.assert_allclose(t.grad, tx.grad.numpy(), rtol=1e-6, atol=1e-12)
+    assert_close_to_torch(y.data, ty)
+    assert_close_to_torch(t.grad, tx.grad)
 
 
 @pytest.mark.parametrize("kernel", KERNELS)
@@ -205,8 +251,26 @@ def test_ties_and_nan_go_where_pytorch_sends_them(op):
     against_torch(ours, theirs, x)
 
 
+@pytest.mark.parametrize("out", [1, (3, 3)])
+def test_adaptive_max_sends_the_gradient_to_the_last_nan_like_pytorch(out):
+    x = np.arange(2 * 5 * 5, dtype=np.float64).reshape(1, 2, 5, 5)
+    x[0, 0, 0, 0] = x[0, 0, 1, 1] = np.nan                    # two NaNs in one bin
+    F = pytest.importorskip("torch").nn.functional
+    against_torch(lambda t: adaptive_max_pool2d(t, out), lambda t: F.adaptive_max_pool2d(t, out), x)
+
+
 # -- 2. backward against finite differences --------------------------------------------------------------
 
+# Pinned in every profile, whatever the draws: rectangular kernels on rectangular inputs, stride
+# larger than the kernel, padding of half the kernel, and a ceil-mode window hanging off the input.
+CORNER_CASES = [((2, 2, 5, 4), dict(kernel_size=(3, 2), stride=(4, 3), padding=(1, 1), ceil_mode=True)),
+                ((1, 2, 6, 7), dict(kernel_size=(2, 3), stride=(3, 1), padding=(1, 0), ceil_mode=False)),
+                ((1, 2, 5, 6), dict(kernel_size=(2, 1), stride=(2, 2), padding=(0, 0), ceil_mode=True))]
+
+
+@example(CORNER_CASES[0], 3)
+@example(CORNER_CASES[1], 4)
+@example(CORNER_CASES[2], 5)
 @given(pool_configs(), st.seeds())
 def test_max_pool_gradcheck(config, seed):
     shape, kw = config
@@ -214,12 +278,28 @@ def test_max_pool_gradcheck(config, seed):
     assert minise.gradcheck(lambda t: max_pool2d(t, **kw), [leaf(x)], seed=seed)
 
 
+@example(CORNER_CASES[0], 3, False)
+@example(CORNER_CASES[0], 3, True)
+@example(CORNER_CASES[1], 4, False)
+@example(CORNER_CASES[2], 5, True)
 @given(pool_configs(), st.seeds(), hst.booleans())
 def test_avg_pool_gradcheck(config, seed, count_include_pad):
     shape, kw = config
     x = st.make_array(shape, seed)
     assert minise.gradcheck(lambda t: avg_pool2d(t, **kw, count_include_pad=count_include_pad), [leaf(x)],
                             seed=seed)
+
+
+def test_the_corner_cases_are_what_they_claim():
+    half_padding = hanging_off = False
+    for shape, kw in CORNER_CASES:
+        (kH, kW), (sH, sW), (pH, pW) = kw["kernel_size"], kw["stride"], kw["padding"]
+        assert kH != kW and shape[2] != shape[3] and (sH > kH or sW > kW)       # rectangular, strided past k
+        half_padding |= 0 < pH == kH // 2 or 0 < pW == kW // 2
+        for L, k, s, p in zip(shape[2:], (kH, kW), (sH, sW), (pH, pW)):
+            out = reference_length(L, k, s, p, kw["ceil_mode"])
+            hanging_off |= (out - 1) * s + k > L + 2 * p                       # past the right padding
+    assert half_padding and hanging_off
 
 
 adaptive_sizes = hst.one_of(hst.integers(1, 4), hst.tuples(hst.none() | hst.integers(1, 4), hst.integers(1, 4)))

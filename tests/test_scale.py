@@ -8,6 +8,11 @@ from minise import Tensor
 from minise.functional.scale import ScaleChannels, scale_channels
 from minise.testing import strategies as st
 
+from accuracy import assert_close_to_torch
+
+# a gradient check that warns (a kink, a gradient that is zero everywhere) is an error here
+pytestmark = pytest.mark.filterwarnings("error::minise.gradcheck.GradcheckWarning")
+
 
 def reference_scale_channels(x, s):
     y = np.empty_like(x)
@@ -33,9 +38,9 @@ def test_forward_and_gradients_match_torch():
     y_torch = x_torch * s_torch[:, :, None, None]           # how PyTorch SE code writes it
     y.backward(gy)
     y_torch.backward(torch.tensor(gy))
-    np.testing.assert_allclose(y.data, y_torch.detach().numpy(), rtol=1e-6, atol=1e-12)
-    np.testing.assert_allclose(xt.grad, x_torch.grad.numpy(), rtol=1e-6, atol=1e-12)
-    np.testing.assert_allclose(st_.grad, s_torch.grad.numpy(), rtol=1e-6, atol=1e-12)
+    assert_close_to_torch(y.data, y_torch)
+    assert_close_to_torch(xt.grad, x_torch.grad)
+    assert_close_to_torch(st_.grad, s_torch.grad)
 
 
 @given(st.shapes(min_dims=4, max_dims=4, max_side=4), st.seeds())
@@ -61,12 +66,22 @@ class ScaleChannelsMeanGs(ScaleChannels):
         return gy * s[:, :, None, None], (gy * x).mean(axis=(2, 3))
 
 
-@pytest.mark.parametrize("bad", [ScaleChannelsDroppingGs, ScaleChannelsMeanGs])
-def test_planted_wrong_backward_is_caught(bad):
+class ScaleChannelsGxWithoutS(ScaleChannels):
+    """Planted bug: gx = gy, the scale forgotten on the direct path."""
+
+    def backward(self, gy):
+        gx, gs = super().backward(gy)
+        return gy, gs
+
+
+@pytest.mark.parametrize("bad, wrong", [(ScaleChannelsDroppingGs, "s"), (ScaleChannelsMeanGs, "s"),
+                                        (ScaleChannelsGxWithoutS, "x")])
+def test_planted_wrong_backward_is_caught(bad, wrong):
     rng = np.random.default_rng(2)
     inputs = {"x": Tensor(rng.standard_normal((2, 3, 2, 2)), requires_grad=True),
               "s": Tensor(rng.uniform(0, 1, (2, 3)), requires_grad=True)}
-    with pytest.raises(minise.GradcheckError, match="input s"):
+    assert minise.gradcheck(lambda x, s: ScaleChannels()(x, s), inputs, seed=0)
+    with pytest.raises(minise.GradcheckError, match=f"input {wrong} "):
         minise.gradcheck(lambda x, s: bad()(x, s), inputs, seed=0)
 
 

@@ -17,24 +17,39 @@ from hypothesis import strategies as hst
 import minise
 from minise import Tensor
 from minise.functional.activation import relu, sigmoid
+from minise.functional.adaptive import AdaptiveAvgPool2d, AdaptiveMaxPool2d, adaptive_avg_pool2d, adaptive_max_pool2d
 from minise.functional.linear import linear
 from minise.functional.scale import ScaleChannels, scale_channels
 from minise.testing import strategies as st
 
+from accuracy import assert_close_to_torch
 
-def se_path(x, w1, b1, w2, b2, scale=scale_channels, detach_squeeze=False):
-    squeezed = (x.detach() if detach_squeeze else x).mean(axis=(2, 3))     # (N, C)
+# a gradient check that warns (a kink, a gradient that is zero everywhere) is an error here
+pytestmark = pytest.mark.filterwarnings("error::minise.gradcheck.GradcheckWarning")
+
+
+SQUEEZES = {"avg": lambda x: adaptive_avg_pool2d(x, 1),                   # the paper's squeeze
+            "max": lambda x: adaptive_max_pool2d(x, 1)}                   # its ablation
+
+
+def se_path(x, w1, b1, w2, b2, scale=scale_channels, detach_squeeze=False, squeeze=SQUEEZES["avg"]):
+    squeezed = squeeze(x.detach() if detach_squeeze else x).flatten(1)    # (N, C, 1, 1) -> (N, C)
     hidden = relu(linear(squeezed, w1, b1))                                # (N, C/r)
     excitation = sigmoid(linear(hidden, w2, b2))                           # (N, C)
     return scale(x, excitation)                                            # (N, C, H, W)
 
 
-def se_inputs(n, c, reduction, h, w, seed):
-    """x and the excitation's weights, scaled like a fresh layer (w ~ 1/√fan_in)."""
+def se_inputs(n, c, reduction, h, w, seed, tie_free=False):
+    """x and the excitation's weights, scaled like a fresh layer (w ~ 1/√fan_in); a tie-free x
+    (values ≥ 0.01 apart) for the max squeeze. b1 keeps every hidden unit alive on the first image
+    (for either squeeze): a unit dead on every image would leave its weights a zero gradient, and
+    a check that cannot discriminate."""
     hidden = max(c // reduction, 1)
-    rng = np.random.default_rng(seed)
-    arrays = {"x": rng.standard_normal((n, c, h, w)),
-              "w1": rng.standard_normal((hidden, c)) / np.sqrt(c), "b1": rng.uniform(0.2, 1.0, hidden),
+    rng = np.random.default_rng([seed, 1])      # not gradcheck's stream for this seed: gy must not equal x
+    x = st.make_array((n, c, h, w), seed, tie_free=True) if tie_free else rng.standard_normal((n, c, h, w))
+    w1 = rng.standard_normal((hidden, c)) / np.sqrt(c)
+    lowest = np.minimum(w1 @ x[0].mean(axis=(1, 2)), w1 @ x[0].max(axis=(1, 2)))     # (hidden,)
+    arrays = {"x": x, "w1": w1, "b1": rng.uniform(0.2, 1.0, hidden) + np.maximum(0.0, -lowest),
               "w2": rng.standard_normal((c, hidden)) / np.sqrt(hidden), "b2": rng.uniform(-0.5, 0.5, c)}
     return {k: Tensor(a, requires_grad=True) for k, a in arrays.items()}
 
@@ -45,29 +60,43 @@ def gradient_of_x(fn, inputs, gy):
     return x.grad
 
 
+@pytest.mark.parametrize("squeeze", SQUEEZES)
 @given(hst.integers(1, 2), hst.sampled_from([2, 4, 6]), hst.sampled_from([1, 2]),
        hst.integers(2, 4), hst.integers(2, 4), st.seeds())
-def test_se_path_backward_matches_finite_differences(n, c, reduction, h, w, seed):
-    assert minise.gradcheck(se_path, se_inputs(n, c, reduction, h, w, seed), seed=seed)
+def test_se_path_backward_matches_finite_differences(squeeze, n, c, reduction, h, w, seed):
+    inputs = se_inputs(n, c, reduction, h, w, seed, tie_free=squeeze == "max")
+    assert minise.gradcheck(lambda *ts: se_path(*ts, squeeze=SQUEEZES[squeeze]), inputs, seed=seed)
 
 
-def test_se_path_matches_torch():
+def test_the_tensor_mean_squeeze_is_the_same_path():
+    """x.mean over H, W (what the SE block may write) and adaptive_avg_pool2d(x, 1) agree, gradients too."""
+    inputs = se_inputs(2, 4, 2, 3, 4, seed=7)
+    gy = np.random.default_rng(8).standard_normal((2, 4, 3, 4))
+    mean_squeeze = lambda x: x.mean(axis=(2, 3))                            # noqa: E731
+    g_pool = gradient_of_x(se_path, inputs, gy)
+    g_mean = gradient_of_x(lambda *ts: se_path(*ts, squeeze=mean_squeeze), inputs, gy)
+    np.testing.assert_allclose(g_mean, g_pool, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("squeeze", SQUEEZES)
+def test_se_path_matches_torch(squeeze):
     torch = pytest.importorskip("torch")
     F = torch.nn.functional
-    ours = se_inputs(2, 4, 2, 3, 3, seed=0)
+    ours = se_inputs(2, 4, 2, 3, 3, seed=0, tie_free=squeeze == "max")
     theirs = {k: torch.tensor(t.data, requires_grad=True) for k, t in ours.items()}
-    y = se_path(*ours.values())
+    y = se_path(*ours.values(), squeeze=SQUEEZES[squeeze])
     x_t = theirs["x"]
-    squeezed = F.adaptive_avg_pool2d(x_t, 1).flatten(1)
+    pool = F.adaptive_avg_pool2d if squeeze == "avg" else F.adaptive_max_pool2d
+    squeezed = pool(x_t, 1).flatten(1)
     excitation = torch.sigmoid(F.linear(F.relu(F.linear(squeezed, theirs["w1"], theirs["b1"])),
                                         theirs["w2"], theirs["b2"]))
     y_torch = x_t * excitation[:, :, None, None]
     gy = np.random.default_rng(1).standard_normal(y.shape)
     y.backward(gy)
     y_torch.backward(torch.tensor(gy))
-    np.testing.assert_allclose(y.data, y_torch.detach().numpy(), rtol=1e-6, atol=1e-12)
+    assert_close_to_torch(y.data, y_torch)
     for k in ours:
-        np.testing.assert_allclose(ours[k].grad, theirs[k].grad.numpy(), rtol=1e-6, atol=1e-12)
+        assert_close_to_torch(ours[k].grad, theirs[k].grad)
 
 
 class ScaleChannelsWithoutGs(ScaleChannels):
@@ -85,6 +114,35 @@ def test_planted_zero_gs_is_caught():
         minise.gradcheck(bad, inputs, seed=0)
     for name in ("x", "w1", "b1", "w2", "b2"):
         assert f"input {name} " in str(caught.value)
+
+
+class SqueezeWithoutGradient(AdaptiveAvgPool2d):
+    """Planted bug: the squeeze's backward sends nothing back (the gradient through it is dropped)."""
+
+    def backward(self, gy):
+        (gx,) = super().backward(gy)
+        return (gx * 0,)
+
+
+class MaxSqueezeWithoutGradient(AdaptiveMaxPool2d):
+    """Planted bug: the max squeeze's backward sends nothing back."""
+
+    def backward(self, gy):
+        (gx,) = super().backward(gy)
+        return (gx * 0,)
+
+
+@pytest.mark.parametrize("size", [(2, 2), (3, 3), (4, 4), (2, 4), (4, 3)])
+@pytest.mark.parametrize("squeeze, planted", [("avg", SqueezeWithoutGradient), ("max", MaxSqueezeWithoutGradient)])
+def test_a_squeeze_that_drops_its_gradient_is_caught_at_small_sizes(size, squeeze, planted):
+    """The SE path at 2×2 to 4×4: the right one passes, the one whose squeeze drops its gradient fails,
+    on x only (the excitation weights do not see the squeeze's backward)."""
+    inputs = se_inputs(2, 4, 2, *size, seed=9, tie_free=squeeze == "max")
+    assert minise.gradcheck(lambda *ts: se_path(*ts, squeeze=SQUEEZES[squeeze]), inputs, seed=0)
+    bad = lambda *ts: se_path(*ts, squeeze=lambda x: planted(1)(x))         # noqa: E731
+    with pytest.raises(minise.GradcheckError, match="input x ") as caught:
+        minise.gradcheck(bad, inputs, seed=0)
+    assert "input w1 " not in str(caught.value).split("\n")[0]
 
 
 def loose_check(g_test, g_right):
@@ -119,14 +177,15 @@ def test_size_matters_a_loose_check_misses_a_dropped_squeeze_at_56x56_ours_catch
     assert not loose_check(gradient_of_x(detached, small, gy), gradient_of_x(se_path, small, gy))
 
 
-def test_se_path_runs_on_the_device_stand_in(device_backend):
-    host = {k: t.data for k, t in se_inputs(2, 4, 2, 3, 3, seed=5).items()}
+@pytest.mark.parametrize("squeeze", SQUEEZES)
+def test_se_path_runs_on_the_device_stand_in(device_backend, squeeze):
+    host = {k: t.data for k, t in se_inputs(2, 4, 2, 3, 3, seed=5, tie_free=squeeze == "max").items()}
     gy = np.random.default_rng(6).standard_normal((2, 4, 3, 3))
     expected = {k: Tensor(a, requires_grad=True) for k, a in host.items()}
-    y_expected = se_path(*expected.values())
+    y_expected = se_path(*expected.values(), squeeze=SQUEEZES[squeeze])
     y_expected.backward(gy)
     tensors = {k: Tensor(device_backend.asarray(a), requires_grad=True) for k, a in host.items()}
-    y = se_path(*tensors.values())
+    y = se_path(*tensors.values(), squeeze=SQUEEZES[squeeze])
     y.backward(device_backend.asarray(gy))
     assert y.device == ("cuda" if device_backend.name == "strict" else "cpu")
     np.testing.assert_array_equal(device_backend.to_numpy(y.data), y_expected.data)

@@ -104,8 +104,9 @@ class AdaptiveMaxPool2d(_Adaptive):
     (a single bin: one argmax over the (N, C, H·W) view, no loop).
 
     Ties: the first maximum in row-major order within the bin wins and gets all of gy, like
-    PyTorch; a NaN wins over any number (the output is NaN). When every bin has the same size and they do not overlap (H, W multiples of oH, oW)
-    this is max_pool2d with kernel = stride = (H/oH, W/oW), and is computed by it when that takes
+    PyTorch; a NaN wins over any number (the output is NaN) and, of several NaNs in a bin, the last
+    one gets gy, as in PyTorch and max_pool2d. When every bin has the same size and they do not
+    overlap (H, W multiples of oH, oW) this is max_pool2d with kernel = stride = (H/oH, W/oW), and is computed by it when that takes
     fewer steps (kernel taps) than the loop over bins.
     """
 
@@ -126,7 +127,9 @@ class AdaptiveMaxPool2d(_Adaptive):
         for i, (h0, h1) in enumerate(rows):
             for j, (w0, w1) in enumerate(cols):
                 block = x[:, :, h0:h1, w0:w1].reshape(N, C, -1)                  # (N, C, bin size)
-                winner[:, :, i, j] = block.argmax(axis=-1)
+                nan = xp.isnan(block)                                            # (N, C, bin size)
+                last_nan = block.shape[-1] - 1 - nan[..., ::-1].argmax(axis=-1)  # (N, C)
+                winner[:, :, i, j] = xp.where(nan.any(axis=-1), last_nan, block.argmax(axis=-1))
                 y[:, :, i, j] = block.max(axis=-1)
         self.saved = (winner, rows, cols, x.shape)
         return y
