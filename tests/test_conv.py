@@ -40,6 +40,9 @@ CASES = [
     (1, 2, 2, 7, 7, 2, 2, 3, 0, 1, 1),                         # stride larger than the kernel
 ]
 
+# cases for the device test beyond CASES: a 1×1 pointwise (no im2col) and a no-padding stride-1 conv
+KERNEL_CORNERS_DEVICE = [(2, 4, 6, 5, 6, 1, 1, 1, 0, 1, 2), (2, 1, 2, 5, 3, 2, 2, 1, 0, (2, 1), 1)]
+
 
 def _draw_case(case, seed, dtype=np.float64):
     N, C_in, C_out, H, W, kH, kW, stride, padding, dilation, groups = case
@@ -191,7 +194,7 @@ def test_dtype_mismatch_is_an_error():
         conv2d(minise.Tensor(x), minise.Tensor(w.astype(np.float32)), minise.Tensor(np.zeros(4, np.float32)))
 
 
-@pytest.mark.parametrize("case", [CASES[0], CASES[2], CASES[3]])
+@pytest.mark.parametrize("case", [CASES[0], CASES[2], CASES[3], CASES[4], KERNEL_CORNERS_DEVICE[0], KERNEL_CORNERS_DEVICE[1]])
 def test_device_matches_numpy(case, device_backend):
     x, w, b, kw = _draw_case(case, seed=7)
     gy = np.random.default_rng(8).standard_normal(loop_conv2d(x, w, b, **_pairs(kw)).shape)
@@ -235,3 +238,94 @@ def test_batch_chunks_give_the_same_result(chunk_elements, monkeypatch):
     ref_gx, ref_gw, _ = conv2d_backward(gy, x, w, **_pairs(kw))
     for ours, reference in [(y, conv2d_forward(x, w, b, **_pairs(kw))), (gx, ref_gx), (gw, ref_gw)]:
         np.testing.assert_allclose(ours, reference, rtol=1e-10, atol=1e-12)
+
+
+# The fast kernel's own corners: stride-1 "wide rows" (windows read on past a row's end), the 1×1
+# shortcut, and gx computed either as a correlation (stride 1) or by col2im (the rest).
+# (N, C_in, C_out, H, W, kH, kW, stride, padding, dilation, groups)
+KERNEL_CORNERS = [
+    (2, 1, 2, 5, 3, 2, 2, 1, 0, (2, 1), 1),                    # no padding: a spare row is read
+    (2, 2, 3, 4, 4, 1, 1, 1, 1, 1, 1),                         # 1×1 with padding: gx by col2im
+    (2, 2, 2, 5, 5, 3, 3, 1, 3, 1, 1),                         # padding wider than the kernel
+    (3, 4, 6, 5, 6, 1, 1, 1, 0, 1, 2),                         # 1×1 pointwise, grouped
+    (2, 3, 4, 7, 6, 3, 2, (2, 1), (1, 0), 1, 1),               # wide rows with a row stride
+    (2, 2, 4, 6, 7, 3, 3, (1, 2), 1, (1, 2), 2),               # column stride 2: exact rows
+]
+
+
+@pytest.mark.parametrize("case", KERNEL_CORNERS)
+def test_kernel_corners_match_tap_loop_reference(case):
+    from minise.functional.conv_reference import conv2d_backward, conv2d_forward
+    x, w, b, kw = _draw_case(case, seed=11)
+    op = Convolution2d(**kw)
+    op.needs_input_grad = (True, True, True)
+    y = op.forward(x, w, b)
+    gy = np.random.default_rng(12).standard_normal(y.shape)
+    ref_gx, ref_gw, ref_gb = conv2d_backward(gy, x, w, **_pairs(kw))
+    for ours, reference in zip((y, *op.backward(gy)), (conv2d_forward(x, w, b, **_pairs(kw)), ref_gx, ref_gw, ref_gb)):
+        assert ours.shape == reference.shape
+        np.testing.assert_allclose(ours, reference, rtol=1e-10, atol=1e-12)
+
+
+def _bounds_checked_as_strided(as_strided):
+    """as_strided that refuses a view reaching past the memory of the array it views."""
+    def checked(x, shape=None, strides=None, **kwargs):
+        reach = sum((n - 1) * s for n, s in zip(shape, strides))           # last byte offset of the view
+        extent = sum((n - 1) * s for n, s in zip(x.shape, x.strides))     # last byte offset of x
+        assert min(strides) >= 0 and min(x.strides) >= 0 and reach <= extent, \
+            f"view {shape} / {strides} reaches byte {reach}, past the end of x {x.shape} at byte {extent}"
+        return as_strided(x, shape, strides, **kwargs)
+    return checked
+
+
+def _run_bounds_checked(x, w, b, kw, seed):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(np.lib.stride_tricks, "as_strided", _bounds_checked_as_strided(np.lib.stride_tricks.as_strided))
+        op = Convolution2d(**kw)
+        op.needs_input_grad = (True, True, b is not None)
+        y = op.forward(x, w, b)
+        op.backward(np.random.default_rng(seed).standard_normal(y.shape))
+
+
+@pytest.mark.parametrize("case", CASES + KERNEL_CORNERS)
+def test_im2col_views_stay_inside_their_buffers(case):
+    """as_strided does not check bounds: a window reaching past the buffer reads whatever memory
+    lies there. Every view the kernel makes, forward and backward, must stay inside."""
+    x, w, b, kw = _draw_case(case, seed=14)
+    _run_bounds_checked(x, w, b, kw, seed=15)
+
+
+@given(conv_problems(), st.seeds())
+def test_im2col_views_stay_inside_their_buffers_drawn(problem, seed):
+    _run_bounds_checked(*problem, seed)
+
+
+def test_bounds_check_catches_a_view_past_the_end():
+    checked = _bounds_checked_as_strided(np.lib.stride_tricks.as_strided)
+    a = np.zeros((2, 3))
+    assert checked(a, (2, 2), a.strides).shape == (2, 2)
+    with pytest.raises(AssertionError, match="past the end"):
+        checked(a, (2, 4), a.strides)
+
+
+def test_work_no_gradient_needs_is_skipped():
+    """With a constant x, backward gives only gw, and the op keeps no w (gx is what needs w);
+    with a constant w, only gx, and the op keeps no x (gw is what needs x)."""
+    x, w, b, kw = _draw_case(CASES[0], seed=13)
+    xt, wt = minise.Tensor(x), minise.Tensor(w, requires_grad=True)
+    y = conv2d(xt, wt, **kw)
+    assert isinstance(y.creator.saved[1], tuple)                      # w's shape, not w
+    y.backward(np.ones(y.shape))
+    assert xt.grad is None and wt.grad is not None
+    np.testing.assert_allclose(wt.grad, conv2d_backward_reference(np.ones(y.shape), x, w, kw)[1], rtol=1e-10)
+    xt, wt = minise.Tensor(x, requires_grad=True), minise.Tensor(w)
+    y = conv2d(xt, wt, **kw)
+    assert isinstance(y.creator.saved[0], tuple)                      # x's shape, not x
+    y.backward(np.ones(y.shape))
+    assert wt.grad is None and xt.grad is not None
+    np.testing.assert_allclose(xt.grad, conv2d_backward_reference(np.ones(y.shape), x, w, kw)[0], rtol=1e-10)
+
+
+def conv2d_backward_reference(gy, x, w, kw):
+    from minise.functional.conv_reference import conv2d_backward
+    return conv2d_backward(gy, x, w, **_pairs(kw))
