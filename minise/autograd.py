@@ -41,6 +41,7 @@ def run_backward(roots, grads, retain_graph=False):
     """Accumulate d(Σ roots·grads)/d(leaf) into every leaf's ``.grad``."""
     pending = {}        # op -> list with one summed gradient per output
     leaf_grads = {}     # id(leaf) -> [leaf, summed gradient]
+    shared = {id(g) for g in grads}     # arrays someone else can see: a leaf must copy these
 
     def send(edge, g):
         if type(edge) is tuple:
@@ -66,6 +67,7 @@ def run_backward(roots, grads, retain_graph=False):
             t = ref()
             if t is not None and gys[k] is not None:
                 t.grad = gys[k] if t.grad is None else t.grad + gys[k]
+                shared.add(id(gys[k]))
         if any(g is None for g in gys):
             xp = _module_of(gys)
             gys = [xp.zeros(shape, dtype) if g is None else g for g, (shape, dtype) in zip(gys, fn.outputs_meta)]
@@ -86,7 +88,12 @@ def run_backward(roots, grads, retain_graph=False):
     for leaf, g in leaf_grads.values():
         if device_of(g) != leaf.device:
             raise RuntimeError(f"a gradient on {device_of(g)} reached a tensor on {leaf.device}")
-        g = g.astype(leaf.dtype, copy=True)
+        # A leaf may keep the engine's array itself, without a copy, when nothing else can see it:
+        # not a view of another array, not the gradient passed to backward() or kept by
+        # retain_grad(), not given to another leaf, no graph kept (retain_graph) whose ops may hold it.
+        private = not retain_graph and g.base is None and id(g) not in shared
+        g = g.astype(leaf.dtype, copy=not private)
+        shared.add(id(g))
         leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 

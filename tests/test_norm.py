@@ -11,6 +11,8 @@ from minise import Tensor
 from minise.functional.norm import BatchNorm, batch_norm
 from minise.testing import strategies as st
 
+from accuracy import assert_close_to_torch
+
 
 def reference_batch_norm(x, mean, var, weight, bias, eps=1e-5):
     """Channel by channel, from the definition y = γ (x − μ)/√(σ² + ε) + β."""
@@ -75,24 +77,27 @@ def test_forward_gradients_and_running_stats_match_torch(shape, training, affine
     gy = rng.standard_normal(shape)
     y.backward(gy)
     y_torch.backward(torch.tensor(gy))
-    np.testing.assert_allclose(y.data, y_torch.detach().numpy(), rtol=1e-6, atol=1e-12)
+    assert_close_to_torch(y.data, y_torch)
     for k in ours:
-        np.testing.assert_allclose(ours[k].grad, theirs[k].grad.numpy(), rtol=1e-6, atol=1e-12)
+        assert_close_to_torch(ours[k].grad, theirs[k].grad)
     for r, r_torch in zip(running, running_torch):
-        np.testing.assert_allclose(r, r_torch.numpy(), rtol=1e-6, atol=1e-12)
+        assert_close_to_torch(r, r_torch)
 
 
 # -- finite differences over drawn shapes, both modes --------------------------------------------
 
 @hst.composite
 def batch_norm_shapes(draw, spatial_dims):
+    """Shapes with m = N·(spatial size) ≥ 3 values per channel. Training needs m ≥ 2, and at m = 2
+    x̂ = ±1 whatever x is: its gradient is ~0 and the check could not tell right from wrong."""
     n, c = draw(hst.integers(1, 4)), draw(hst.integers(1, 3))
     spatial = tuple(draw(hst.integers(1, 3)) for _ in range(spatial_dims))
-    if n * int(np.prod(spatial)) < 2:                    # training needs 2+ values per channel
-        n = 2
+    if n * int(np.prod(spatial)) < 3:
+        n = 3
     return (n, c) + spatial
 
 
+@pytest.mark.filterwarnings("error::minise.gradcheck.GradcheckWarning")      # every drawn check discriminates
 @pytest.mark.parametrize("layout", ["(N, C)", "(N, C, H, W)"])
 @pytest.mark.parametrize("training", [True, False])
 @given(data=hst.data(), seed=st.seeds())
@@ -141,7 +146,18 @@ class BatchNormEvalWithBatchFormula(BatchNorm):
         return super().backward(gy)
 
 
-def bn_inputs(shape, seed=0):
+class BatchNormWeightGradWithoutXhat(BatchNorm):
+    """Planted bug: gγ = Σ gy, as if γ were a bias (x̂ forgotten)."""
+
+    def backward(self, gy):
+        gx, _, _, gw, gb = super().backward(gy)
+        return gx, None, None, gb.copy(), gb
+
+
+def bn_inputs(shape, seed=10):
+    """Inputs drawn from another seed than gradcheck's upstream gradient (seed 0): with gy = x, the
+    true training-mode gx is exactly 0 (m·gx̂ − Σgx̂ − x̂·Σgx̂x̂ vanishes), and the check could not
+    tell a right backward from a wrong one."""
     rng = np.random.default_rng(seed)
     return {"x": Tensor(rng.standard_normal(shape), requires_grad=True),
             "weight": Tensor(rng.standard_normal(shape[1]), requires_grad=True),
@@ -149,13 +165,17 @@ def bn_inputs(shape, seed=0):
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-@pytest.mark.parametrize("bad, training", [(BatchNormWithoutXhatTerm, True), (BatchNormWithoutMeanTerm, True),
-                                           (BatchNormEvalWithBatchFormula, False)])
-def test_planted_wrong_backward_is_caught(shape, bad, training):
+@pytest.mark.parametrize("bad, training, wrong", [
+    (BatchNormWithoutXhatTerm, True, "x"), (BatchNormWithoutMeanTerm, True, "x"),
+    (BatchNormEvalWithBatchFormula, False, "x"), (BatchNormWeightGradWithoutXhat, True, "weight"),
+    (BatchNormWeightGradWithoutXhat, False, "weight")])
+def test_planted_wrong_backward_is_caught(shape, bad, training, wrong):
     c = shape[1]
     running = (np.zeros(c), np.ones(c))
+    right = lambda x, w, b: BatchNorm(training, 0.1, 1e-5)(x, *running, w, b)   # noqa: E731
     op = lambda x, w, b: bad(training, 0.1, 1e-5)(x, *running, w, b)        # noqa: E731
-    with pytest.raises(minise.GradcheckError, match="input x"):
+    assert minise.gradcheck(right, bn_inputs(shape), seed=0)
+    with pytest.raises(minise.GradcheckError, match=f"input {wrong} "):
         minise.gradcheck(op, bn_inputs(shape), seed=0)
 
 
@@ -170,6 +190,24 @@ def test_random_upstream_gradient_is_what_catches_the_missing_xhat_term(shape):
         assert minise.gradcheck(lambda x, w, b: op(x, w, b).sum(), bn_inputs(shape), seed=0)   # all-ones passes
     with pytest.raises(minise.GradcheckError, match="input x"):
         minise.gradcheck(op, bn_inputs(shape), seed=0)                                          # random: caught
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_eval_mode_uses_and_keeps_the_running_statistics(shape):
+    """Eval mode normalises with the running statistics, not the batch's, and leaves them as they were."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(shape) * 2 + 3
+    running_mean, running_var = rng.standard_normal(3), rng.uniform(0.5, 2, 3)
+    before = running_mean.copy(), running_var.copy()
+    t = Tensor(x, requires_grad=True)
+    y = batch_norm(t, running_mean, running_var, training=False)
+    np.testing.assert_array_equal(running_mean, before[0])
+    np.testing.assert_array_equal(running_var, before[1])
+    np.testing.assert_allclose(y.data, reference_batch_norm(x, *before, np.ones(3), np.zeros(3)), rtol=1e-12)
+    gy = rng.standard_normal(shape)
+    y.backward(gy)
+    per_channel = (1, 3) + (1,) * (len(shape) - 2)
+    np.testing.assert_allclose(t.grad, gy / np.sqrt(before[1] + 1e-5).reshape(per_channel), rtol=1e-12)
 
 
 # -- bad input -----------------------------------------------------------------------------------

@@ -24,12 +24,13 @@ class ReLU(Function):
     """
 
     def forward(self, x):
-        self.saved = x > 0                                       # (…) bool mask
-        return get_array_module(x).maximum(x, 0)
+        y = get_array_module(x).maximum(x, 0)
+        self.saved = y                  # y > 0 exactly where x > 0; y is kept anyway (it is the output),
+        return y                        # so saving it costs nothing, where a mask x > 0 would be a new array
 
     def backward(self, gy):
-        passed = self.saved
-        return (gy * passed,)
+        y = self.saved
+        return (gy * (y > 0),)
 
 
 class Sigmoid(Function):

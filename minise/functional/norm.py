@@ -43,41 +43,89 @@ class BatchNorm(Function):
         per_channel = (1, x.shape[1]) + (1,) * (x.ndim - 2)     # (1, C, 1, 1) broadcasts over x
         m = x.size // x.shape[1]
         if self.training:
-            mean = x.mean(axis=axes)                            # (C,)
-            var = ((x - mean.reshape(per_channel)) ** 2).mean(axis=axes)  # (C,) biased, for x̂
+            mean = channel_sum(x) / m                           # (C,)
+            x_hat = x - mean.reshape(per_channel)               # like x: x − μ, made x̂ below
+            var = channel_sum_of_products(x_hat, x_hat) / m     # (C,) biased, for x̂
             if running_mean is not None:
                 running_mean[...] = (1 - self.momentum) * running_mean + self.momentum * mean
             if running_var is not None:
                 running_var[...] = (1 - self.momentum) * running_var + self.momentum * var * (m / (m - 1))
+            inv_std = 1 / xp.sqrt(var + self.eps)               # (C,)  1/σ
+            x_hat *= inv_std.reshape(per_channel)               # x̂ = (x − μ)/σ, in place
         else:
             mean, var = running_mean.astype(x.dtype), running_var.astype(x.dtype)
-        inv_std = 1 / xp.sqrt(var + self.eps)                   # (C,)  1/σ
-        x_hat = (x - mean.reshape(per_channel)) * inv_std.reshape(per_channel)   # like x
-        y = x_hat
+            inv_std = 1 / xp.sqrt(var + self.eps)               # (C,)  1/σ
+            x_hat = x - mean.reshape(per_channel)               # like x
+            x_hat *= inv_std.reshape(per_channel)               # x̂ = (x − μ)/σ, in place
+        # y = γ·x̂ + β, written into its own buffer: two new arrays per call (x̂, kept for backward,
+        # and y), no temporaries, and x's dtype throughout (float32 stays float32)
+        y = xp.empty_like(x_hat)
         if weight is not None:
-            y = y * weight.reshape(per_channel)
+            xp.multiply(x_hat, weight.reshape(per_channel), out=y)
+        else:
+            y[...] = x_hat
         if bias is not None:
-            y = y + bias.reshape(per_channel)
+            y += bias.reshape(per_channel)
         self.saved = (x_hat, inv_std, weight, axes, per_channel)
         return y
 
     def backward(self, gy):
         x_hat, inv_std, weight, axes, per_channel = self.saved
-        g_xhat = gy if weight is None else gy * weight.reshape(per_channel)
+        need_x, need_w, need_b = self.needs_input_grad[0], self.needs_input_grad[3], self.needs_input_grad[4]
+        xp = get_array_module(gy)
+        m = x_hat.size // x_hat.shape[1]
+        scale = inv_std if weight is None else weight * inv_std             # (C,)  γ/σ
+        # Σ gx̂ = γ·Σ gy = γ·gβ and Σ gx̂·x̂ = γ·Σ gy·x̂ = γ·gγ, so the three-term formula above is
+        #   gx = (γ/σ) · (gy − gβ/m − x̂ · gγ/m)        (the training case; eval: gx = gy·γ/σ)
+        # computed in one buffer, g. The sums are matrix products (channel_sum and
+        # channel_sum_of_products, below).
         gx = gw = gb = None
-        if self.needs_input_grad[0]:
-            if self.training:
-                m = x_hat.size // x_hat.shape[1]
-                sum_g = g_xhat.sum(axis=axes, keepdims=True)                   # Σ gx̂      (1, C, 1, 1)
-                sum_g_xhat = (g_xhat * x_hat).sum(axis=axes, keepdims=True)    # Σ gx̂·x̂   (1, C, 1, 1)
-                gx = inv_std.reshape(per_channel) / m * (m * g_xhat - sum_g - x_hat * sum_g_xhat)
-            else:
-                gx = g_xhat * inv_std.reshape(per_channel)
-        if self.needs_input_grad[3]:
-            gw = (gy * x_hat).sum(axis=axes)                    # (C,)
-        if self.needs_input_grad[4]:
-            gb = gy.sum(axis=axes)                              # (C,)
+        sum_gy = channel_sum(gy) if (need_b or (need_x and self.training)) else None   # (C,)  Σ gy
+        if need_w or (need_x and self.training):
+            sum_gy_xhat = channel_sum_of_products(gy, x_hat)                # (C,)  Σ gy·x̂
+            if need_x and self.training:
+                g = xp.empty_like(x_hat)
+                xp.multiply(x_hat, (sum_gy_xhat / m).reshape(per_channel), out=g)   # x̂ · gγ/m
+                g += (sum_gy / m).reshape(per_channel)                      # + gβ/m
+                xp.subtract(gy, g, out=g)                                   # gy − gβ/m − x̂·gγ/m
+                g *= scale.reshape(per_channel)
+                gx = g
+            gw = sum_gy_xhat if need_w else None                            # (C,)
+        if need_x and not self.training:
+            gx = gy * scale.reshape(per_channel)
+        if need_b:
+            gb = sum_gy                                                     # (C,)
         return gx, None, None, gw, gb
+
+
+def channel_sum(a):
+    """Σ over every axis but the channels (axis 1): ``a.sum(axis=(0, 2, 3))`` for (N, C, H, W),
+    as a matrix-vector product with a vector of ones (BLAS: several accumulators, fast)."""
+    rows = a.reshape(a.shape[0], a.shape[1], -1)                     # (N, C, L)
+    ones = get_array_module(a).ones(rows.shape[2], dtype=a.dtype)
+    return (rows @ ones).sum(axis=0)                                  # (N, C) -> (C,)
+
+
+def channel_sum_of_products(a, b):
+    """Σ over every axis but the channels of a·b, as N·C dot products: no a·b temporary."""
+    N, C = a.shape[:2]
+    rows, columns = a.reshape(N, C, 1, -1), b.reshape(N, C, -1, 1)    # (N, C, 1, L), (N, C, L, 1)
+    return (rows @ columns).reshape(N, C).sum(axis=0)                 # (C,)
+
+
+def batch_norm_backward_reference(gy, x_hat, inv_std, weight, training):
+    """gx by the three-term formula of the BatchNorm docstring, term by term, as derived; slower
+    than BatchNorm.backward (which uses Σ gx̂ = γ·gβ, Σ gx̂·x̂ = γ·gγ and one buffer), and kept as
+    the readable definition that the tests hold the fast form to."""
+    axes = (0,) + tuple(range(2, x_hat.ndim))
+    per_channel = (1, x_hat.shape[1]) + (1,) * (x_hat.ndim - 2)
+    g_xhat = gy if weight is None else gy * weight.reshape(per_channel)
+    if not training:
+        return g_xhat * inv_std.reshape(per_channel)
+    m = x_hat.size // x_hat.shape[1]
+    sum_g = g_xhat.sum(axis=axes, keepdims=True)                       # Σ gx̂      (1, C, 1, 1)
+    sum_g_xhat = (g_xhat * x_hat).sum(axis=axes, keepdims=True)        # Σ gx̂·x̂   (1, C, 1, 1)
+    return inv_std.reshape(per_channel) / m * (m * g_xhat - sum_g - x_hat * sum_g_xhat)
 
 
 def _optional_tensor(v, name):
