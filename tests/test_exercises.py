@@ -1,5 +1,10 @@
 """The exercise grader: it passes every reference solution and fails every planted wrong or cheating
-one, for the reason planted; an untouched skeleton fails cleanly. Each run draws fresh random cases."""
+one, for the reason planted; an untouched skeleton fails cleanly. Each run draws fresh random cases.
+
+tests/exercise_solutions/wrong/ holds one file per way to go wrong or to cheat (finite differences,
+loading minise or the reference solutions, ctypes, subprocesses, /proc, writing files, signals,
+forged replies, fake output, exiting early, huge memory): each names the check that must catch it."""
+import ast
 import os
 import re
 import subprocess
@@ -8,6 +13,7 @@ import sys
 import pytest
 
 from minise.exercises import EXERCISES, grade
+from minise.exercises.forwards import FORWARDS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOLUTIONS = os.path.join(HERE, "exercise_solutions")
@@ -99,3 +105,30 @@ def test_command_line_exit_codes():
     bad = run(os.path.join(SOLUTIONS, "relu_backward.py"), os.path.join(WRONG, "relu_backward__inplace.py"))
     assert bad.returncode == 1 and "FAIL  untouched" in bad.stdout
     assert run("no_such_file.py").returncode == 2
+
+
+def test_a_solution_cannot_fake_the_graders_lines():
+    result = grade(os.path.join(WRONG, "relu_backward__fakes_grader_output.py"))
+    text = str(result)
+    assert not result.passed and "\x1b" not in text and "\r" not in text
+    assert [line for line in text.splitlines() if line.startswith("  score")] == ["  score 1/6: FAILED"], text
+    assert all(not line.lstrip().startswith("score 6/6") for line in text.splitlines() if not line.startswith("      "))
+
+
+def test_a_file_cannot_choose_another_exercise_than_the_teachers():
+    result = grade(os.path.join(SOLUTIONS, "relu_backward.py"), exercise="linear_backward")
+    assert not result.passed and "graded as linear_backward" in result.error
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES))
+def test_the_timed_forward_is_the_skeletons_forward(name):
+    """The large case's time budget is counted in forwards of minise/exercises/forwards.py."""
+    def body(source, function):
+        tree = ast.parse(source)
+        node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function)
+        return ast.dump(ast.Module(body=node.body, type_ignores=[]))
+    with open(os.path.join(SKELETONS, f"{name}.py"), encoding="utf-8") as f:
+        skeleton = body(f.read(), "forward")
+    with open(FORWARDS[name].__code__.co_filename, encoding="utf-8") as f:
+        timed = body(f.read(), FORWARDS[name].__name__)
+    assert skeleton == timed

@@ -18,11 +18,12 @@ Two gradients:
 Tutorial 05 derives both, and follows gs on up through the excitation to the squeeze.
 """
 import subprocess
+import sys
 
 import numpy as np
 
 EXERCISE = "scale_channels_backward"
-EXPECT_FAIL = "load"              # refused when the file is loaded
+EXPECT_FAIL = "backward"          # the grader check that must catch it
 
 
 def forward(x, s):
@@ -35,6 +36,7 @@ def forward(x, s):
 def backward(gout, cache):
     """gout (N, C, H, W). Return (gx, gs), shaped like x and s, of their dtype."""
     x, s = cache
+    subprocess.run([sys.executable, "-c", "import minise"], check=True)    # where the answer would come from
     gx = gout * s[:, :, None, None]
     gs = (gout * x).sum(axis=(2, 3))
     return gx, gs

@@ -1,0 +1,58 @@
+"""A planted WRONG solution (measures slopes with k·k forwards, perturbing inputs that share no window; wrong at near-ties).
+
+Exercise: the backward pass of 2-D max pooling.
+
+Fill in ``backward`` below (NumPy only), then grade it:
+
+    minise grade tutorials/exercises/maxpool_backward.py
+
+    x (N, C, H, W)  ->  out (N, C, Ho, Wo),   Ho = (H − k) // stride + 1   (Wo alike)
+    out[n, c, i, j] = max over the k×k window at (i·stride, j·stride) of x[n, c]
+
+Only the winner of a window affects its output, with slope 1, so each gout[n, c, i, j] goes, whole,
+to the element that won window (i, j); the other elements of the window get nothing from it.
+When stride < k the windows overlap and one element can win several windows: its gradient is
+the SUM of what they send. (The grader's inputs have no ties; with ties, PyTorch gives everything
+to the first maximum in row-major order.)
+
+Hint: loop over the k·k taps like the forward does; compare each tap with out.
+"""
+import numpy as np
+
+EXERCISE = "maxpool_backward"
+EXPECT_FAIL = "backward"          # the grader check that must catch it
+
+
+def forward(x, kernel_size=2, stride=2):
+    """x (N, C, H, W) -> out (N, C, Ho, Wo)."""
+    k, s = kernel_size, stride
+    n, c, h, w = x.shape
+    ho, wo = (h - k) // s + 1, (w - k) // s + 1
+    out = np.full((n, c, ho, wo), -np.inf, dtype=x.dtype)
+    for p in range(k):
+        for q in range(k):
+            out = np.maximum(out, x[:, :, p:p + s * (ho - 1) + 1:s, q:q + s * (wo - 1) + 1:s])   # (N, C, Ho, Wo)
+    cache = (x, out, kernel_size, stride)
+    return out, cache
+
+
+_forward = forward   # a private reference: these calls are not counted as calls of forward()
+
+
+
+def backward(gout, cache):
+    x, out, k, s = cache
+    x = x.astype(np.float64)
+    _, _, ho, wo = out.shape
+    gx = np.zeros_like(x)
+    h = 1e-7
+    rows, cols = np.arange(x.shape[2])[:, None], np.arange(x.shape[3])[None, :]
+    for a in range(k):
+        for b in range(k):                          # inputs k apart never share a window
+            step = ((rows % k == a) & (cols % k == b)) * h
+            slope = (_forward(x + step, k, s)[0] - _forward(x - step, k, s)[0]) / (2 * h)
+            for p in range(k):
+                for q in range(k):
+                    mine = (((np.arange(ho) * s + p) % k == a)[:, None] & ((np.arange(wo) * s + q) % k == b)[None, :])
+                    gx[:, :, p:p + s * (ho - 1) + 1:s, q:q + s * (wo - 1) + 1:s] += gout * slope * mine
+    return gx.astype(cache[0].dtype)
