@@ -20,12 +20,28 @@ def test_the_lessons_are_there_and_listed_in_the_readme():
         assert lesson in readme, f"{lesson} is missing from tutorials/README.md"
 
 
-@pytest.mark.parametrize("lesson", LESSONS)
-def test_tutorial_runs_in_fast_mode(lesson):
+@pytest.fixture(scope="module")
+def lesson_runs():
+    """Every lesson started at once (they are independent processes), each collected when a test asks."""
     env = dict(os.environ, MINISE_FAST="1", MPLBACKEND="Agg", MINISE_BACKEND="numpy")
-    result = subprocess.run([sys.executable, os.path.join(TUTORIALS, lesson)], capture_output=True, text=True,
-                            env=env, timeout=120, cwd=TUTORIALS)
-    assert result.returncode == 0, f"{lesson} failed:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}"
+    started = {lesson: subprocess.Popen([sys.executable, os.path.join(TUTORIALS, lesson)], stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True, env=env, cwd=TUTORIALS)
+               for lesson in LESSONS}
+    yield started
+    for process in started.values():
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_tutorial_runs_in_fast_mode(lesson, lesson_runs):
+    try:
+        stdout, stderr = lesson_runs[lesson].communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        lesson_runs[lesson].kill()
+        pytest.fail(f"{lesson} took longer than 180 s in fast mode")
+    assert lesson_runs[lesson].returncode == 0, f"{lesson} failed:\n{stdout[-2000:]}\n{stderr[-4000:]}"
 
 
 @pytest.mark.parametrize("lesson", LESSONS)

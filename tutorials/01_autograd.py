@@ -14,6 +14,7 @@ import os
 import numpy as np
 
 import minise
+import minise.functional as F
 from minise import Tensor
 
 FAST = os.environ.get("MINISE_FAST") == "1"        # the test suite's quick mode (unused here: it is fast)
@@ -56,17 +57,37 @@ assert np.allclose(a.grad, 2 * d_value * (1 + b.data)) and np.allclose(b.grad, 2
 # An op may run its backward only when *all* the gradient of its output has arrived: `a` above
 # gets gradient from two places. So the engine first sorts the ops so that every op comes before
 # the ops that made its inputs (a reverse topological order), then walks that list once, summing
-# the gradients that meet at a tensor. Here is the order for our little graph:
+# the gradients that meet at a tensor.
+#
+# Every recorded op keeps one *edge* per input: `(op that made the input, output index)`, the leaf
+# Tensor itself, or None for an input that needs no gradient. A depth-first search that lists an
+# op after everything below it, read backwards, is the order. Here it is for our little graph
+# (minise's engine, `minise.autograd`, does the same without recursion):
 
 # %%
-from minise.autograd import _topological_order
+def topological_order(op):
+    """The ops that led to ``op``, each listed before the ops that made its inputs."""
+    order, seen = [], set()
+
+    def visit(fn):
+        if fn not in seen:
+            seen.add(fn)
+            for edge in fn.edges:
+                if isinstance(edge, tuple):       # (creator, output index): an op below this one
+                    visit(edge[0])
+            order.append(fn)                      # after everything it depends on
+    visit(op)
+    return order[::-1]
+
 
 L2 = ((a * b + a) ** 2).sum()
-print(" -> ".join(type(op).__name__ for op in _topological_order([L2.creator])))
+order = [type(op).__name__ for op in topological_order(L2.creator)]
+print(" -> ".join(order))
+assert order.index("Add") < order.index("Mul")
 
 # %% [markdown]
-# `Sum` runs first, then `Pow`, then `Add`, and only then `Mul`, because `Add` sends gradient into
-# the product. In a residual network the same thing happens at every shortcut: the input of a
+# `Sum` runs first, then the square (`PowConstant`), then `Add`, and only then `Mul`, because
+# `Add` sends gradient into the product. In a residual network the same thing happens at every shortcut: the input of a
 # block receives gradient from the branch *and* from the identity path.
 #
 # ## Broadcasting, and why gradients are summed back
@@ -81,7 +102,7 @@ print(" -> ".join(type(op).__name__ for op in _topological_order([L2.creator])))
 # front and over the axes that were stretched from size 1.
 
 # %%
-from minise.functional.arithmetic import sum_to
+sum_to = F.sum_to
 
 x = Tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
 bias = Tensor(np.zeros((1, 4)), requires_grad=True)

@@ -12,11 +12,12 @@ import os
 import numpy as np
 
 import minise
+import minise.functional as F
 from minise import Tensor
-from minise.functional.conv import conv2d
 
 FAST = os.environ.get("MINISE_FAST") == "1"
 rng = np.random.default_rng(0)
+# F is minise.functional; inside the array functions below, F is the number of kernels, as in the math.
 
 # %% [markdown]
 # ## The definition, as loops
@@ -86,7 +87,7 @@ def conv_im2col(x, w, b, stride=1, padding=0):
 
 
 y_im2col, cols = conv_im2col(x, w, b, stride=2, padding=1)
-y_minise = conv2d(Tensor(x), Tensor(w), Tensor(b), stride=2, padding=1).data
+y_minise = F.conv2d(Tensor(x), Tensor(w), Tensor(b), stride=2, padding=1).data
 print("loops vs im2col:", np.abs(y_loops - y_im2col).max(), " loops vs minise:", np.abs(y_loops - y_minise).max())
 assert np.allclose(y_loops, y_im2col) and np.allclose(y_loops, y_minise)
 
@@ -128,7 +129,7 @@ def conv_backward(gy, x, w, cols, stride=1, padding=0):
 gy = rng.standard_normal(y_loops.shape)
 gx, gw, gb = conv_backward(gy, x, w, cols, stride=2, padding=1)
 tx, tw, tb = (Tensor(a, requires_grad=True) for a in (x, w, b))
-conv2d(tx, tw, tb, stride=2, padding=1).backward(gy)
+F.conv2d(tx, tw, tb, stride=2, padding=1).backward(gy)
 for name, ours, theirs in [("gx", gx, tx.grad), ("gw", gw, tw.grad), ("gb", gb, tb.grad)]:
     print(f"{name}: ours vs minise, max difference {np.abs(ours - theirs).max():.1e}")
     assert np.allclose(ours, theirs)
@@ -139,7 +140,7 @@ for name, ours, theirs in [("gx", gx, tx.grad), ("gw", gw, tw.grad), ("gb", gb, 
 
 # %%
 small = [Tensor(rng.standard_normal(s), requires_grad=True) for s in ((1, 2, 5, 5), (3, 2, 3, 3), (3,))]
-print(minise.gradcheck(lambda a, k, c: conv2d(a, k, c, stride=2, padding=1), small, seed=0))
+print(minise.gradcheck(lambda a, k, c: F.conv2d(a, k, c, stride=2, padding=1), small, seed=0))
 
 # %% [markdown]
 # ## Dilation and groups
@@ -157,12 +158,12 @@ print(minise.gradcheck(lambda a, k, c: conv2d(a, k, c, stride=2, padding=1), sma
 # %%
 xg = Tensor(rng.standard_normal((1, 4, 9, 9)), requires_grad=True)
 wg = Tensor(rng.standard_normal((6, 2, 3, 3)), requires_grad=True)           # groups=2: C/G = 2
-yg = conv2d(xg, wg, dilation=2, groups=2, padding=2)
+yg = F.conv2d(xg, wg, dilation=2, groups=2, padding=2)
 print("dilation 2, groups 2:", yg.shape)
 # group 0 (output channels 0..2) must not depend on input channels 2..3: check it by hand
-only_first = conv2d(Tensor(xg.data[:, :2]), Tensor(wg.data[:3]), dilation=2, padding=2).data
+only_first = F.conv2d(Tensor(xg.data[:, :2]), Tensor(wg.data[:3]), dilation=2, padding=2).data
 assert np.allclose(yg.data[:, :3], only_first)
-print(minise.gradcheck(lambda a, k: conv2d(a, k, dilation=2, groups=2, padding=2),
+print(minise.gradcheck(lambda a, k: F.conv2d(a, k, dilation=2, groups=2, padding=2),
                        [Tensor(xg.data[:, :, :5, :5], requires_grad=True), wg], seed=1, max_elements=30))
 
 # %% [markdown]

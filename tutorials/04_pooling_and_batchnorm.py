@@ -11,10 +11,8 @@ import os
 import numpy as np
 
 import minise
+import minise.functional as F
 from minise import Tensor
-from minise.functional.adaptive import adaptive_avg_pool2d
-from minise.functional.norm import batch_norm
-from minise.functional.pooling import avg_pool2d, max_pool2d
 
 FAST = os.environ.get("MINISE_FAST") == "1"
 rng = np.random.default_rng(0)
@@ -31,7 +29,7 @@ rng = np.random.default_rng(0)
 # %%
 x = rng.permutation(16).reshape(1, 1, 4, 4).astype(np.float64)   # distinct values: no ties
 tx = Tensor(x, requires_grad=True)
-y = max_pool2d(tx, kernel_size=2, stride=1)                         # overlapping 2×2 windows
+y = F.max_pool2d(tx, kernel_size=2, stride=1)                         # overlapping 2×2 windows
 y.backward(np.ones(y.shape))
 print("x\n", x[0, 0], "\ny = max over 2×2 windows, stride 1\n", y.data[0, 0])
 print("gx with gy = 1: how many windows each element won\n", tx.grad[0, 0])
@@ -46,7 +44,7 @@ print("gx with gy = 1: how many windows each element won\n", tx.grad[0, 0])
 
 # %%
 ties = Tensor(np.array([[[[1.0, 3.0], [3.0, 0.0]]]]), requires_grad=True)
-max_pool2d(ties, 2).backward(np.array([[[[5.0]]]]))
+F.max_pool2d(ties, 2).backward(np.array([[[[5.0]]]]))
 print("window [[1, 3], [3, 0]] -> gradient\n", ties.grad[0, 0])
 
 # %% [markdown]
@@ -66,12 +64,12 @@ print("window [[1, 3], [3, 0]] -> gradient\n", ties.grad[0, 0])
 
 # %%
 xa = Tensor(rng.standard_normal((2, 3, 4, 4)), requires_grad=True)
-z = adaptive_avg_pool2d(xa, 1)                                       # (2, 3, 1, 1)
+z = F.adaptive_avg_pool2d(xa, 1)                                       # (2, 3, 1, 1)
 gz = rng.standard_normal(z.shape)
 z.backward(gz)
 assert np.allclose(xa.grad, np.broadcast_to(gz / 16, xa.shape))
 print("global average pool: z", z.shape, " gx = gz / (H·W) everywhere: ok")
-print(minise.gradcheck(lambda a: avg_pool2d(a, 3, stride=2, padding=1), [Tensor(rng.standard_normal((1, 2, 5, 5)),
+print(minise.gradcheck(lambda a: F.avg_pool2d(a, 3, stride=2, padding=1), [Tensor(rng.standard_normal((1, 2, 5, 5)),
                                                                                 requires_grad=True)], seed=0))
 
 # %% [markdown]
@@ -119,7 +117,7 @@ inputs = {"x": rng.standard_normal((m, d)) * 3 + 1, "gamma": rng.uniform(0.5, 2,
 print(minise.check_backward(batchnorm_forward, batchnorm_backward, inputs, seed=0))
 
 tensors = {k: Tensor(v, requires_grad=True) for k, v in inputs.items()}
-y = batch_norm(tensors["x"], None, None, tensors["gamma"], tensors["beta"], training=True)
+y = F.batch_norm(tensors["x"], None, None, tensors["gamma"], tensors["beta"], training=True)
 gy = rng.standard_normal(y.shape)
 y.backward(gy)
 ours = batchnorm_backward(gy, batchnorm_forward(*inputs.values())[1])

@@ -10,7 +10,15 @@
 #     s = σ(W₂ · ReLU(W₁ · z + b₁) + b₂)          (N, C)     excitation: C → C/r → C
 #     y = x · s  (channel by channel)             (N, C, H, W)
 #
-# The block costs 2C²/r weights and almost no arithmetic, and made SENet win ILSVRC 2017.
+# The excitation is a bottleneck of two fully connected layers, FC → ReLU → FC → sigmoid, with a
+# reduction ratio r: the paper settles on r = 16, minise's default (`nn.SEBlock(C, reduction=16)`;
+# this lesson uses r = 4 so the tiny example keeps more than one hidden unit). The sigmoid lets
+# several channels be emphasised at once, where a softmax would make them compete.
+#
+# The block costs 2C²/r weights and almost no arithmetic. In the paper's own re-implementation
+# (Hu et al., arXiv 1709.01507, Table 2, single 224×224 crop on ImageNet) it takes ResNet-50 from
+# 24.80% to 22.28% top-1 error, for about 10% more parameters and well under 1% more FLOPs; and
+# SENets were the basis of the winning ILSVRC 2017 classification entry (2.251% top-5 error).
 
 # %%
 import os
@@ -18,10 +26,8 @@ import os
 import numpy as np
 
 import minise
+import minise.functional as F
 from minise import Tensor, nn
-from minise.functional.activation import relu, sigmoid
-from minise.functional.linear import linear
-from minise.functional.scale import scale_channels
 
 FAST = os.environ.get("MINISE_FAST") == "1"       # nothing to shrink: this lesson is quick
 rng = np.random.default_rng(0)
@@ -55,14 +61,14 @@ assert np.allclose(block(Tensor(x)).data, y)
 #     gx[n,c,h,w] = gy[n,c,h,w] · s[n,c]
 #     gs[n,c]     = Σ_{h,w} gy[n,c,h,w] · x[n,c,h,w]
 #
-# This is `minise.functional.scale_channels` (the `ScaleChannels` op); check it:
+# This is `F.scale_channels` (the `ScaleChannels` op in minise/functional/scale.py); check it:
 
 # %%
 tx, ts = Tensor(x, requires_grad=True), Tensor(s, requires_grad=True)
 gy = rng.standard_normal(y.shape)
-scale_channels(tx, ts).backward(gy)
+F.scale_channels(tx, ts).backward(gy)
 assert np.allclose(tx.grad, gy * s[:, :, None, None]) and np.allclose(ts.grad, (gy * x).sum(axis=(2, 3)))
-print(minise.gradcheck(scale_channels, {"x": Tensor(x, requires_grad=True), "s": Tensor(s, requires_grad=True)},
+print(minise.gradcheck(F.scale_channels, {"x": Tensor(x, requires_grad=True), "s": Tensor(s, requires_grad=True)},
                        seed=0, max_elements=40))
 
 # %% [markdown]
@@ -81,8 +87,8 @@ print(minise.gradcheck(scale_channels, {"x": Tensor(x, requires_grad=True), "s":
 # %%
 def se(x, w1, b1, w2, b2, squeeze_in_graph=True):
     z = x.mean(axis=(2, 3)) if squeeze_in_graph else Tensor(x.data.mean(axis=(2, 3)))   # planted bug
-    s = sigmoid(linear(relu(linear(z, w1, b1)), w2, b2))
-    return scale_channels(x, s)
+    s = F.sigmoid(F.linear(F.relu(F.linear(z, w1, b1)), w2, b2))
+    return F.scale_channels(x, s)
 
 
 params = [Tensor(a, requires_grad=True) for a in (w1, b1, w2, b2)]

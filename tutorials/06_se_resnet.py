@@ -12,8 +12,7 @@ import os
 import numpy as np
 
 import minise
-from minise import Tensor
-from minise import models
+from minise import Tensor, models
 
 FAST = os.environ.get("MINISE_FAST") == "1"
 rng = np.random.default_rng(0)
@@ -29,8 +28,10 @@ rng = np.random.default_rng(0)
 #     "post"      y = SE(ReLU(F(x) + shortcut(x)))      SE after the sum: it scales the identity too
 #     "identity"  y = ReLU(F(x) + SE(shortcut(x)))      SE on the shortcut, parallel to the branch
 #
-# In the paper, standard, pre and identity perform about equally and "post" is worse: scaling
-# after the sum disturbs the clean identity path that makes residual learning work.
+# In the paper's ablation on ImageNet with SE-ResNet-50, standard, pre and identity perform about
+# equally and "post" is clearly worse: scaling after the sum disturbs the clean identity path that
+# makes residual learning work. (For scale: the standard placement is the 22.28% top-1 error of
+# lesson 5, against 24.80% for the plain ResNet-50, Table 2 of arXiv 1709.01507.)
 
 # %%
 block = models.BasicBlock(16, 16, se=True, reduction=4)
@@ -62,7 +63,10 @@ print(minise.gradcheck(lambda t: small(t), [xb], seed=0, max_elements=20 if FAST
 # parameters. The sum is dominated by the last stage (C_s² grows 4× per stage). For ResNet-50
 # (N = 3, 4, 6, 3 bottlenecks; C = 256, 512, 1024, 2048; r = 16) that is 2/16 · 20,119,552 ≈ 2.51
 # million on top of 25.6 million: about 10% more parameters, for a fraction of a percent more
-# arithmetic (the SE layers act on vectors, not on feature maps).
+# arithmetic (the SE layers act on vectors, not on feature maps). The paper reports the same
+# trade: about 2.5 million extra parameters, and 3.87 against 3.86 GFLOPs for a 224×224 image.
+# (minise counts multiply-accumulates of every layer, so its absolute GMAC figure below differs
+# from the paper's; the SE share is the point.)
 
 # %%
 def se_params(channels_per_stage, blocks_per_stage, r, bias=True):

@@ -17,9 +17,9 @@ import os
 import numpy as np
 
 import minise
+import minise.functional as F
 from minise import Tensor, backend
 from minise.backend import get_array_module
-from minise.functional.conv import conv2d
 from minise.testing import strict_device
 
 FAST = os.environ.get("MINISE_FAST") == "1"          # nothing to shrink: this lesson is quick
@@ -46,7 +46,7 @@ with strict_device.enabled():
     x = Tensor(np.random.default_rng(0).standard_normal((2, 3, 8, 8)), requires_grad=True).to("cuda")
     w = Tensor(np.random.default_rng(1).standard_normal((4, 3, 3, 3)), requires_grad=True)
     wd = w.to("cuda")
-    y = conv2d(x, wd, padding=1)
+    y = F.conv2d(x, wd, padding=1)
     y.sum().backward()
     print("x on", x.device, "| y on", y.device, "| y's array type:", type(y.data).__name__)
     print("w.grad (host leaf, gradient came back through .to()):", w.grad.shape, type(w.grad).__name__)
@@ -114,8 +114,9 @@ print(minise.gradcheck(lambda t: LeakyReLU()(t), [Tensor(data + 0.05 * np.sign(d
 #
 # Speed (kernel launches, memory bandwidth), float32 rounding differences on the GPU, memory
 # limits, and the random streams (CuPy draws other numbers from the same seed) are only seen on
-# real hardware. On a GPU machine, `pip install "minise[gpu]"` and run the tests: the ones marked
-# `gpu` then run on CuPy itself.
+# real hardware. On a GPU machine, `pip install "minise[gpu]"` (or the prebuilt CuPy wheel for
+# your CUDA version, such as `cupy-cuda12x`) and run the tests: the ones marked `gpu` then run on
+# CuPy itself.
 
 # %%
 if HAVE_GPU:

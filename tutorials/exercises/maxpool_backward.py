@@ -10,8 +10,9 @@ Fill in ``backward`` below (NumPy only), then grade it:
 Only the winner of a window affects its output, with slope 1, so each gout[n, c, i, j] goes, whole,
 to the element that won window (i, j); the other elements of the window get nothing from it.
 When stride < k the windows overlap and one element can win several windows: its gradient is
-the SUM of what they send. (The grader's inputs have no ties; with ties, PyTorch gives everything
-to the first maximum in row-major order.)
+the SUM of what they send. (The grader's inputs have no exact ties, though some windows hold a
+runner-up a few ulps below the winner; with ties, PyTorch gives everything to the first maximum in
+row-major order.)
 
 Hint: loop over the k·k taps like the forward does; compare each tap with out.
 """

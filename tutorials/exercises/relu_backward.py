@@ -13,7 +13,8 @@ Every out[i] depends on x[i] alone, so the chain rule has one term per element:
     gx[i] = ∂L/∂x[i] = gout[i] · ∂out[i]/∂x[i]
 
 What is ∂out[i]/∂x[i] for x[i] > 0, and for x[i] < 0? (At exactly 0 there is no derivative;
-use 0 there, as PyTorch does. The grader keeps x away from 0.)
+use 0 there, as PyTorch does. The grader never puts an x exactly at 0, but it does put some within
+1e-9 of it: there the derived slope is exact, and a finite difference is not.)
 """
 import numpy as np
 
