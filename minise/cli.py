@@ -126,7 +126,7 @@ def non_negative(kind):
 
 # -- the commands --------------------------------------------------------------------------------
 
-def run_training(args, name, kwargs, out_dir, log, progress=True, test_set=None):
+def run_training(args, name, kwargs, out_dir, log, progress=True, resume_hint=None):
     """Build everything for one run, train it, return (model, history, test result)."""
     from . import backend, rng
     from .data import DataLoader
@@ -146,7 +146,8 @@ def run_training(args, name, kwargs, out_dir, log, progress=True, test_set=None)
     created = out_dir is not None and not os.path.exists(out_dir)
     try:
         history = fit(model, train_loader, test_loader, optimizer, scheduler, epochs=args.epochs,
-                      out_dir=out_dir, resume=getattr(args, "resume", False), progress=progress, log=log, config=config)
+                      out_dir=out_dir, resume=getattr(args, "resume", False), progress=progress, log=log, config=config,
+                      resume_hint=resume_hint)
     except BaseException:
         if created and os.path.isdir(out_dir) and not os.path.exists(os.path.join(out_dir, "last.npz")):
             for leftover in ("metrics.jsonl", "metrics.csv"):       # nothing half-written stays behind
@@ -178,24 +179,43 @@ def cmd_train(args):
     from .train import plot_metrics
     name, kwargs = model_options(args)
     out_dir = resolve_out_dir(args, name)
-    model, history, test = run_training(args, name, kwargs, out_dir, sys.stderr, progress=not args.quiet)
+    model, history, test = run_training(args, name, kwargs, out_dir, sys.stderr, progress=not args.quiet,
+                                        resume_hint=resume_command(args, out_dir))
     picture = plot_metrics(list(history), os.path.join(out_dir, "curves.png"), title=f"{name} on {args.dataset}")
     print(f"test accuracy {100 * test['accuracy']:.2f}% ({round(test['accuracy'] * test['count'])}/{test['count']}), "
           f"test loss {test['loss']:.4f}")
     print(f"run folder {out_dir}: metrics.jsonl, metrics.csv, last.npz, best.npz"
-          + (", curves.png" if picture else " (pip install matplotlib for curves.png)"))
+          + (", curves.png" if picture else f"; {PLOT_SKIPPED}"))
     return 0
+
+
+PLOT_SKIPPED = "plot skipped: matplotlib is not installed (pip install matplotlib to get it)"
+
+
+def resume_command(args, out_dir):
+    """The command line that continues this run: the same options, with --out DIR --resume."""
+    import shlex
+    words, skip = [], False
+    for word in getattr(args, "argv", None) or ["train"]:
+        if skip:
+            skip = False
+        elif word == "--out":
+            skip = True
+        elif word != "--resume" and not word.startswith("--out="):
+            words.append(word)
+    return shlex.join(["minise"] + words + ["--out", out_dir, "--resume"])
 
 
 def cmd_evaluate(args):
     from . import backend
     from .data import DataLoader
+    from .nn import StateDictError
     from .train import evaluate, load_checkpoint
     path = os.path.join(args.checkpoint, "last.npz") if os.path.isdir(args.checkpoint) else args.checkpoint
     if not os.path.exists(path):
         raise UsageError(f"no checkpoint at {path}; pass a .npz written by minise train (last.npz or best.npz)")
     state = load_checkpoint(path)
-    config = state.get("config") or {}
+    config = (state.get("config") or {}) if isinstance(state, dict) else {}
     if "model" not in config:
         raise UsageError(f"{path} does not say which model it holds; it was not written by minise train")
     if args.model is not None and model_options(args)[0] != config["model"]:
@@ -210,13 +230,29 @@ def cmd_evaluate(args):
                          f"{config.get('num_classes')} classes, but {dataset} has {info.channels} and "
                          f"{info.num_classes}; evaluate it on {config.get('dataset')}")
     model = build_model(config["model"], config.get("model_kwargs", {}), info.num_classes, info.channels)
-    model.load_state_dict(state["model"])
+    try:
+        model.load_state_dict(state["model"])
+    except StateDictError as exc:           # the checkpoint's own settings build a model its weights don't fit
+        raise UsageError(f"the weights in {path} do not fit the {config['model']} its settings describe "
+                         f"({short_problems(exc)}); the file was altered or written by another minise version: "
+                         "use another checkpoint") from None
     loader = DataLoader(train_set if args.split == "train" else test_set, batch_size=args.batch_size)
     result = evaluate(model, loader)
     print(f"{config['model']} ({path}, epoch {state.get('epoch')}) on {dataset} {args.split}: accuracy "
           f"{100 * result['accuracy']:.2f}% ({round(result['accuracy'] * result['count'])}/{result['count']}), "
           f"loss {result['loss']:.4f}")
     return 0
+
+
+def short_problems(exc, shown=3):
+    """A StateDictError in a few words: counts and the first names of each kind of problem."""
+    parts = []
+    for what, names in (("missing", exc.missing_keys), ("unexpected", exc.unexpected_keys),
+                        ("mismatched", [name for name, _, _ in exc.mismatched])):
+        if names:
+            more = f", ... ({len(names) - shown} more)" if len(names) > shown else ""
+            parts.append(f"{len(names)} {what}: {', '.join(names[:shown])}{more}")
+    return "; ".join(parts)
 
 
 def cmd_summary(args):
@@ -317,7 +353,8 @@ def cmd_compare(args):
                                                                                         if k != "reduction"})):
         print(f"training {model_name} ...", file=sys.stderr)
         model, history, test = run_training(args, model_name, model_kwargs, os.path.join(out_dir, model_name),
-                                            sys.stderr, progress=not args.quiet)
+                                            sys.stderr, progress=not args.quiet,
+                                            resume_hint="run minise compare again (it starts both runs afresh)")
         info = summary(model, (model.in_channels,) + (history_image_size(args),) * 2)
         epoch_time = sum(r["epoch_time"] for r in history) / len(history)
         rows.append((model_name, info.total_params, info.total_macs, test["accuracy"], epoch_time))
@@ -327,7 +364,7 @@ def cmd_compare(args):
     for model_name, params, macs, accuracy, seconds in rows:
         print(f"{model_name:<14}{100 * accuracy:>9.2f}%{params:>12,}{macs:>14,}{seconds:>10.2f}")
     picture = plot_metrics(curves, os.path.join(out_dir, "compare.png"), title=f"SE vs plain on {args.dataset}")
-    print(f"runs in {out_dir}" + (f", curves in {picture}" if picture else ""))
+    print(f"runs in {out_dir}" + (f", curves in {picture}" if picture else f"; {PLOT_SKIPPED}"))
     return 0
 
 
@@ -496,6 +533,7 @@ def main(argv=None):
         return grade(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = argv
     if args.command is None:
         parser.print_help()
         return EXIT_BAD_INPUT
@@ -507,5 +545,8 @@ def main(argv=None):
         print(f"minise {args.command}: {exc}", file=sys.stderr)
         return 1
     except (ValueError, OSError, BackendError) as exc:
-        print(f"minise {args.command}: error: {one_line(exc)}", file=sys.stderr)
+        from .nn import StateDictError
+        text = f"a checkpoint does not fit the model ({short_problems(exc)})" if isinstance(exc, StateDictError) \
+            else one_line(exc)
+        print(f"minise {args.command}: error: {text}", file=sys.stderr)
         return EXIT_BAD_INPUT

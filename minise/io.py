@@ -58,7 +58,7 @@ def _flatten(obj, prefix, arrays, values):
                                                 all(isinstance(v, _JSON_TYPES) for v in value)):
             values[path] = value if not isinstance(value, tuple) else list(value)
         else:
-            raise TypeError(f"save: {path!r} is a {type(value).__name__}; a checkpoint holds arrays, dicts, "
+            raise TypeError(f"save: {path!r} is of type {type(value).__name__}; a checkpoint holds arrays, dicts, "
                             "numbers, strings, None and lists of those")
 
 
@@ -66,7 +66,8 @@ def to_entries(obj):
     """The arrays to store (entry name -> NumPy array): a flat state dict as it is, or a nested dict
     flattened, with its non-array values in a JSON entry."""
     if not isinstance(obj, dict):
-        raise TypeError(f"save: expected a dict (a state dict), got {type(obj).__name__}")
+        hint = "; pass model.state_dict()" if hasattr(obj, "state_dict") else ""
+        raise TypeError(f"save: expected a dict (a state dict), got {type(obj).__name__}{hint}")
     if META in obj:
         raise ValueError(f"save: the key {META!r} is reserved")
     arrays, values = {}, {}
@@ -93,6 +94,9 @@ def save(obj, path):
     entries = to_entries(obj)
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"save: the folder {folder} does not exist; create it first "
+                                f"(os.makedirs({folder!r}, exist_ok=True))")
     fd, temporary = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -159,6 +163,9 @@ def read_state_dict(source):
     """A flat state dict from a dict, a ``.npz`` file or a ``.safetensors`` file."""
     if isinstance(source, dict):
         return source
+    if not isinstance(source, (str, bytes, os.PathLike)):
+        raise TypeError(f"expected a state dict (a dict of name -> array) or the path of a .npz or .safetensors "
+                        f"file, got {type(source).__name__}")
     path = os.fspath(source)
     if path.endswith(".safetensors"):
         return load_safetensors(path)
@@ -223,8 +230,9 @@ def load_safetensors(path):
     return tensors
 
 
-# timm names the SE block's layers conv_reduce / conv_expand (1x1 convolutions); minise: fc1 / fc2
-_RENAMES = ((".conv_reduce.", ".fc1."), (".conv_expand.", ".fc2."))
+# Other SE layouts, mapped to minise's: timm's SqueezeExcite names its 1×1 convolutions conv_reduce /
+# conv_expand, the original SENet release calls the block se_module. minise: se.fc1 / se.fc2.
+_RENAMES = ((".conv_reduce.", ".fc1."), (".conv_expand.", ".fc2."), (".se_module.", ".se."))
 
 
 def convert_torch_state_dict(model, state_dict):
@@ -239,11 +247,11 @@ def convert_torch_state_dict(model, state_dict):
     converted = {}
     for key, value in source.items():
         if key not in targets:
+            renamed = "." + key
             for old, new in _RENAMES:
-                renamed = ("." + key).replace(old, new)[1:]
-                if renamed in targets:
-                    key = renamed
-                    break
+                renamed = renamed.replace(old, new)
+            if renamed[1:] in targets:
+                key = renamed[1:]
         shape = targets.get(key)
         if key.rsplit(".", 1)[-1] == NUM_BATCHES:
             if shape is None or value.size != 1:

@@ -178,4 +178,4 @@ def test_compare(tmp_path, capsys):
     assert table[1].startswith("se_resnet20") and table[2].startswith("resnet20")
     se_params, plain_params = (int(line.split()[2].replace(",", "")) for line in table[1:3])
     assert se_params > plain_params
-    assert sorted(os.listdir(tmp_path))[:2] == ["resnet20", "se_resnet20"]
+    assert sorted(d for d in os.listdir(tmp_path) if os.path.isdir(tmp_path / d)) == ["resnet20", "se_resnet20"]

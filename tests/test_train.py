@@ -126,7 +126,7 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes_exactly(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         fit(model, InterruptingLoader(train, epoch=1, at=2), val, optimizer, scheduler, epochs=3,
             out_dir=tmp_path, log=log)
-    assert "interrupted at epoch 2, after batch 1" in log.getvalue() and "--resume" in log.getvalue()
+    assert "interrupted at epoch 2, after batch 1" in log.getvalue() and "resume=True" in log.getvalue()
     saved = load_checkpoint(tmp_path / "last.npz")
     assert saved["epoch"] == 1 and saved["partial"]["steps"] == 1
     assert len(read_metrics(tmp_path)) == 1

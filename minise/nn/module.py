@@ -18,6 +18,7 @@ those three dicts: ``named_parameters`` gives dotted names (``"layer1.0.conv1.we
 ``state_dict`` maps the same names to arrays, ``train``/``eval`` set ``training`` everywhere.
 """
 from collections import namedtuple
+from collections.abc import Mapping
 
 from .. import backend
 from ..tensor import Tensor
@@ -276,6 +277,8 @@ class Module:
         missing key, unexpected key and shape mismatch at once (missing and unexpected keys are
         tolerated with ``strict=False``; shape mismatches never are). Returns (missing_keys,
         unexpected_keys). A file path is accepted too (``.npz`` or ``.safetensors``)."""
+        if isinstance(state_dict, Mapping) and not isinstance(state_dict, dict):
+            state_dict = dict(state_dict)                # an open np.load(...) archive, a MappingProxy
         if not isinstance(state_dict, dict):
             from ..io import read_state_dict
             state_dict = read_state_dict(state_dict)

@@ -35,7 +35,10 @@ def as_array(value, name="value"):
     if isinstance(value, Tensor):
         return value.data
     if hasattr(value, "detach") and hasattr(value, "cpu"):          # a torch.Tensor (no import of torch)
-        return value.detach().cpu().numpy()
+        value = value.detach().cpu()
+        if str(value.dtype) == "torch.bfloat16":                      # NumPy has no bfloat16
+            value = value.float()
+        return value.numpy()
     if hasattr(value, "dtype") and hasattr(value, "shape"):
         return value
     if isinstance(value, (int, float, bool, np.generic)):

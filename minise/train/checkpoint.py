@@ -100,6 +100,9 @@ def load_checkpoint(path):
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no checkpoint at {path}")
+    if not zipfile.is_zipfile(path):
+        raise CheckpointError(f"{path} is not a readable checkpoint (not an .npz archive: damaged, cut short, or "
+                              "another kind of file); use another checkpoint, e.g. best.npz instead of last.npz")
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
@@ -108,7 +111,8 @@ def load_checkpoint(path):
         raise CheckpointError(f"{path} is an .npz file but not a minise checkpoint (it has no {META_KEY}); "
                               "to load bare weights use model.load_state_dict(path)") from None
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"{path} is not a readable checkpoint (damaged or not an .npz file: {exc}); "
+        why = "it holds Python objects, which are never unpickled" if "pickle" in str(exc) else str(exc)
+        raise CheckpointError(f"{path} is not a readable checkpoint (damaged, or not written by minise: {why}); "
                               "use another checkpoint, e.g. best.npz instead of last.npz") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a minise checkpoint")

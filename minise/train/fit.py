@@ -26,6 +26,8 @@ import sys
 import threading
 import time
 
+import numpy as np
+
 from .. import rng
 from ..backend import get_array_module, to_device
 from ..function import no_grad
@@ -112,7 +114,8 @@ class _DeferInterrupt:
 
 
 def fit(model, train_loader, val_loader, optimizer, scheduler=None, epochs=10, loss_fn=cross_entropy,
-        out_dir=None, resume=False, progress=True, seed=None, log=sys.stderr, callback=None, config=None):
+        out_dir=None, resume=False, progress=True, seed=None, log=sys.stderr, callback=None, config=None,
+        resume_hint=None):
     """Train ``model`` for ``epochs`` epochs (in total, counting resumed ones); returns a :class:`History`.
 
     Args:
@@ -128,6 +131,8 @@ def fit(model, train_loader, val_loader, optimizer, scheduler=None, epochs=10, l
         log: where progress and messages go (stderr; None for silence).
         callback: callback(info) after every step; info holds epoch, batch, loss, model, optimizer.
         config: JSON-able settings stored in every checkpoint (the CLI keeps the model name there).
+        resume_hint: how to continue after Ctrl-C, shown in the message (the CLI gives its command line);
+            default: "fit(..., resume=True)".
     """
     if int(epochs) != epochs or epochs < 1:
         raise ValueError(f"epochs must be a positive integer; got {epochs!r}")
@@ -180,7 +185,8 @@ def fit(model, train_loader, val_loader, optimizer, scheduler=None, epochs=10, l
         finished = batches and sums["steps"] >= batches         # interrupted after the epoch's last step
         try:
             for x, y in (() if finished else train_loader):
-                with _DeferInterrupt():
+                # NumPy's overflow warnings are not shown: a diverging run ends in the clear message below
+                with _DeferInterrupt(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                     x, y = to_device(x, device), to_device(y, device)
                     optimizer.zero_grad()
                     logits = model(Tensor(x))                               # (B, classes)
@@ -207,8 +213,8 @@ def fit(model, train_loader, val_loader, optimizer, scheduler=None, epochs=10, l
             where = f"epoch {epoch + 1}, after batch {sums['steps']}"
             if last_path is not None:
                 save_checkpoint(checkpoint(epoch, loader_state, rng_state, sums), last_path)
-                bar.message(f"\ninterrupted at {where}; saved {last_path}. To continue, run the same "
-                            "command with --resume (or fit(..., resume=True)).")
+                hint = resume_hint or f"call fit(..., out_dir={out_dir!r}, resume=True)"
+                bar.message(f"\ninterrupted at {where}; saved {last_path}. To continue: {hint}")
             else:
                 bar.message(f"\ninterrupted at {where}; nothing saved (no out_dir).")
             raise

@@ -86,6 +86,11 @@ def have_matplotlib():
     return True
 
 
+def _number(value, scale=1):
+    """A metric for plotting: None (not measured) becomes NaN, a gap in the line."""
+    return float("nan") if value is None else scale * value
+
+
 def plot_metrics(runs, path, title=None):
     """Draw loss and accuracy per epoch to ``path`` (PNG); returns the path, or None without matplotlib.
 
@@ -93,19 +98,19 @@ def plot_metrics(runs, path, title=None):
     """
     if not have_matplotlib():
         return None
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure         # no pyplot: the caller's backend and figures stay as they were
 
     runs = runs if isinstance(runs, dict) else {"": runs}
-    figure, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
-    for label, rows in runs.items():
+    figure = Figure(figsize=(10, 4))
+    ax_loss, ax_acc = figure.subplots(1, 2)
+    for index, (label, rows) in enumerate(runs.items()):
         epochs = [r["epoch"] for r in rows]
-        prefix = f"{label} " if label else ""
+        prefix, colour = (f"{label} " if label else ""), f"C{index}"         # one colour per run
         for split, style in (("train", "--"), ("val", "-")):
             if any(r.get(f"{split}_loss") is not None for r in rows):
-                ax_loss.plot(epochs, [r.get(f"{split}_loss") for r in rows], style, label=f"{prefix}{split}")
-                ax_acc.plot(epochs, [100 * (r.get(f"{split}_accuracy") or 0) for r in rows], style,
+                ax_loss.plot(epochs, [_number(r.get(f"{split}_loss")) for r in rows], style, color=colour,
+                             label=f"{prefix}{split}")
+                ax_acc.plot(epochs, [_number(r.get(f"{split}_accuracy"), 100) for r in rows], style, color=colour,
                             label=f"{prefix}{split}")
     ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", title="loss")
     ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
@@ -116,5 +121,4 @@ def plot_metrics(runs, path, title=None):
         figure.suptitle(title)
     figure.tight_layout()
     atomic_write(path, lambda f: figure.savefig(f, format="png", dpi=100))
-    plt.close(figure)
     return path
