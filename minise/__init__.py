@@ -5,6 +5,9 @@ backward right against finite differences.
 """
 __version__ = "0.1.0"
 
+from .allocator import tune_malloc
+tune_malloc()                   # keep freed memory for reuse (glibc); see minise/allocator.py
+
 from . import backend
 from .backend import use_backend
 from .tensor import Tensor
