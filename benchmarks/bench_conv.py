@@ -25,7 +25,6 @@ Without PyTorch installed, minise's times are printed alone.
 import argparse
 import os
 import sys
-import time
 
 CASES = {   # name: (x shape, C_out, kernel, stride, groups); padding is kernel // 2
     "resnet3x3": ((32, 64, 32, 32), 64, 3, 1, 1),          # the speed target (a ResNet stage's 3×3)
@@ -72,23 +71,7 @@ import numpy as np  # noqa: E402  (after the thread variables)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import minise  # noqa: E402
 from minise.functional.conv import conv2d  # noqa: E402
-
-
-def block_medians(steps, rounds, repeats, settle):
-    """Median seconds of each step and, per round, its median: blocks of ``repeats`` calls, the
-    steps taking turns, each block after a pause and a warm-up call."""
-    times = [[[] for _ in range(rounds)] for _ in steps]
-    for r in range(rounds):
-        for step, record in zip(steps, times):
-            time.sleep(settle)
-            step()                                               # warm-up: allocations, threads
-            for _ in range(repeats):
-                start = time.perf_counter()
-                step()
-                record[r].append(time.perf_counter() - start)
-    overall = [float(np.median(sum(record, []))) for record in times]
-    per_round = [[float(np.median(block)) for block in record] for record in times]
-    return overall, per_round
+from timing import block_medians  # noqa: E402  (benchmarks/timing.py, beside this script)
 
 
 def flops(x_shape, C_out, k, stride, groups):

@@ -1,0 +1,443 @@
+"""minise against PyTorch on the CPU: the workloads of the speed targets, in one process.
+
+    python benchmarks/run.py                    # every workload, 10 repeats each
+    python benchmarks/run.py --quick            # fewer repeats: a rough table in about a minute
+    python benchmarks/run.py --only se_block --repeats 30 --json results.json
+
+How it measures
+* Both libraries run on the same number of threads (``--threads``, default 2): PyTorch through
+  ``torch.set_num_threads``, NumPy's BLAS through OPENBLAS_NUM_THREADS / OMP_NUM_THREADS, which
+  must be set before NumPy is imported (so this file imports NumPy only after reading them).
+* Both get the same float32 NCHW inputs and, for the layers, the same weights.
+* The libraries take turns in blocks (benchmarks/timing.py): before each block a pause of
+  ``--settle`` seconds and one untimed call, then ``--repeats`` timed calls; ``--rounds`` rounds.
+  Blocks, not alternating single calls: a BLAS's worker threads keep spinning for a while after a
+  call and would slow down whichever library runs next. The table shows medians over all timed
+  calls, the ratio minise / PyTorch of the medians with, in brackets, its range over the rounds
+  (a wide range means a busy machine), and the target ("bar").
+* Allocator: ``import minise`` sets glibc's malloc to keep freed memory for reuse (see
+  minise/allocator.py). The setting is process-wide, so PyTorch here runs with it too.
+* BLAS: the header names the kernel NumPy's OpenBLAS runs (with threadpoolctl installed) and any
+  OPENBLAS_* variable set. OPENBLAS_CORETYPE pins a kernel, possibly an older and slower one than
+  the CPU supports; unset it for this command to compare at the CPU's own kernel.
+* Peak memory of the training step is measured in two fresh subprocesses, one per library: after
+  two warm-up steps (momentum buffers exist, the previous step's graph is gone) and glibc's
+  malloc_trim (so that memory the last step freed does not count as in use), the peak resident
+  set size during one step (VmHWM in /proc/self/status, reset just before the step by writing 5
+  to /proc/self/clear_refs) minus the resident size right before it: what the step's
+  activations, saved arrays, gradients and temporaries add at their peak. Where the reset is not
+  allowed, the lifetime peak (ru_maxrss) is used instead; the warm-up steps had the same peak.
+* GFLOP/s: a 3×3 convolution's forward does 2·N·C_out·Ho·Wo·C_in·k·k floating-point operations,
+  and its backward (dx and dw) twice that. A plain float32 matrix product of the forward's size,
+  (C_out, C_in·k·k) @ (C_in·k·k, N·Ho·Wo), shows what the machine's BLAS reaches: the ceiling for a
+  convolution written as matrix products.
+
+Without PyTorch installed the script still runs and prints minise's times alone.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2, help="threads for both libraries (default 2)")
+    parser.add_argument("--rounds", type=int, default=None, help="blocks per library and workload (default 5, 2 with --quick)")
+    parser.add_argument("--repeats", type=int, default=None, help="timed calls per block (default 4, 2 with --quick)")
+    parser.add_argument("--settle", type=float, default=0.3, help="seconds of pause before each block (default 0.3)")
+    parser.add_argument("--quick", action="store_true", help="few rounds: a rough table, fast")
+    parser.add_argument("--only", action="append", metavar="NAME",
+                        help="run only this workload (repeatable): " + ", ".join(WORKLOAD_NAMES))
+    parser.add_argument("--no-torch", action="store_true", help="time minise alone, even if PyTorch is installed")
+    parser.add_argument("--json", metavar="FILE", help="also write the results to FILE as JSON")
+    parser.add_argument("--memory-probe", choices=("minise", "torch"), help=argparse.SUPPRESS)  # the subprocess
+    args = parser.parse_args(argv)
+    args.rounds = args.rounds or (2 if args.quick else 5)
+    args.repeats = args.repeats or (2 if args.quick else 4)
+    for name in args.only or ():
+        if name not in WORKLOAD_NAMES:
+            parser.error(f"--only {name!r}: unknown workload; pick from {', '.join(WORKLOAD_NAMES)}")
+    return args
+
+
+WORKLOAD_NAMES = ("conv2d", "se_block", "max_pool2d", "train_step", "memory", "gflops")
+ARGS = parse_args() if __name__ == "__main__" else None
+THREADS = str(ARGS.threads if ARGS else 2)
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_variable] = THREADS                   # before NumPy (and its BLAS) is loaded
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import minise  # noqa: E402
+from minise import Tensor  # noqa: E402
+from minise import functional as F  # noqa: E402
+from timing import block_medians  # noqa: E402  (benchmarks/timing.py, beside this script)
+
+
+def load_torch(wanted=True):
+    if not wanted:
+        return None
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(int(THREADS))
+    return torch
+
+
+# ---------------------------------------------------------------------------------------------------
+# Workloads. Each returns (minise_step, torch_step or None): functions that run one timed unit.
+# ---------------------------------------------------------------------------------------------------
+
+def conv2d_workload(rng, torch):
+    x = rng.standard_normal((32, 64, 32, 32), dtype=np.float32)
+    w = (rng.standard_normal((64, 64, 3, 3), dtype=np.float32) * 0.05).astype(np.float32)
+    gy = rng.standard_normal((32, 64, 32, 32), dtype=np.float32)
+
+    def minise_step():
+        xt, wt = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
+        F.conv2d(xt, wt, padding=1).backward(gy)              # fills xt.grad (dx) and wt.grad (dw)
+
+    if torch is None:
+        return minise_step, None
+    tx, tw, tgy = (torch.from_numpy(a) for a in (x, w, gy))
+
+    def torch_step():
+        xt, wt = tx.clone().requires_grad_(), tw.clone().requires_grad_()
+        torch.nn.functional.conv2d(xt, wt, padding=1).backward(tgy)
+    return minise_step, torch_step
+
+
+def copy_weights(minise_module, torch_module, torch):
+    """Give the torch module minise's weights (state_dict names are the same)."""
+    state = {k: torch.from_numpy(np.array(v, copy=True)) for k, v in minise_module.state_dict().items()}
+    torch_module.load_state_dict(state, strict=True)
+
+
+def torch_se_block(torch, channels, reduction):
+    """The SE block written with torch.nn: squeeze (mean), fc1, ReLU, fc2, sigmoid, scale."""
+    class SE(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            hidden = max(1, channels // reduction)
+            self.fc1, self.fc2 = torch.nn.Linear(channels, hidden), torch.nn.Linear(hidden, channels)
+
+        def forward(self, x):
+            s = torch.sigmoid(self.fc2(torch.relu(self.fc1(x.mean(dim=(2, 3))))))   # (N, C)
+            return x * s[:, :, None, None]                                          # (N, C, H, W)
+    return SE()
+
+
+def se_block_workload(rng, torch):
+    x = rng.standard_normal((32, 256, 16, 16), dtype=np.float32)
+    gy = rng.standard_normal(x.shape, dtype=np.float32)
+    minise.manual_seed(0)
+    block = minise.nn.SEBlock(256, reduction=16)
+
+    def minise_step():
+        block.zero_grad()
+        xt = Tensor(x, requires_grad=True)
+        block(xt).backward(gy)                    # gradients of x and of fc1, fc2's weights and biases
+
+    if torch is None:
+        return minise_step, None
+    twin = torch_se_block(torch, 256, 16)
+    copy_weights(block, twin, torch)
+    tx, tgy = torch.from_numpy(x), torch.from_numpy(gy)
+
+    def torch_step():
+        twin.zero_grad()
+        xt = tx.clone().requires_grad_()
+        twin(xt).backward(tgy)
+    return minise_step, torch_step
+
+
+def max_pool2d_workload(rng, torch):
+    x = rng.standard_normal((32, 64, 32, 32), dtype=np.float32)
+    gy = rng.standard_normal((32, 64, 16, 16), dtype=np.float32)
+
+    def minise_step():
+        xt = Tensor(x, requires_grad=True)
+        F.max_pool2d(xt, 3, stride=2, padding=1).backward(gy)
+
+    if torch is None:
+        return minise_step, None
+    tx, tgy = torch.from_numpy(x), torch.from_numpy(gy)
+
+    def torch_step():
+        xt = tx.clone().requires_grad_()
+        torch.nn.functional.max_pool2d(xt, 3, stride=2, padding=1).backward(tgy)
+    return minise_step, torch_step
+
+
+def torch_se_resnet20(torch):
+    """se_resnet20 (CIFAR shape, shortcut B, SE after each block's last BN, r = 16) in torch.nn,
+    with torchvision's parameter names so minise's state_dict loads into it unchanged."""
+    nn = torch.nn
+
+    class Block(nn.Module):
+        def __init__(self, c_in, planes, stride):
+            super().__init__()
+            self.conv1 = nn.Conv2d(c_in, planes, 3, stride, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(planes)
+            self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(planes)
+            self.se = torch_se_block(torch, planes, 16)
+            self.downsample = None
+            if stride != 1 or c_in != planes:
+                self.downsample = nn.Sequential(nn.Conv2d(c_in, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+
+        def forward(self, x):
+            h = self.se(self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x))))))
+            return torch.relu(h + (x if self.downsample is None else self.downsample(x)))
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.bn1 = nn.Conv2d(3, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16)
+            c_in, stages = 16, []
+            for planes, stride in ((16, 1), (32, 2), (64, 2)):
+                stages.append(nn.Sequential(*[Block(c_in if b == 0 else planes, planes, stride if b == 0 else 1)
+                                              for b in range(3)]))
+                c_in = planes
+            self.layer1, self.layer2, self.layer3 = stages
+            self.fc = nn.Linear(64, 10)
+
+        def forward(self, x):
+            x = torch.relu(self.bn1(self.conv1(x)))
+            x = self.layer3(self.layer2(self.layer1(x)))
+            return self.fc(x.mean(dim=(2, 3)))
+    return Net()
+
+
+def make_train_steps(torch, batch=64, seed=0):
+    """One SGD step (forward, cross-entropy, backward, update) of se_resnet20 in each library."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, 3, 32, 32), dtype=np.float32)
+    labels = rng.integers(0, 10, size=batch)
+    minise.manual_seed(seed)
+    model = minise.models.se_resnet20()
+    model.train()
+    optimizer = minise.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+
+    def minise_step():
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(Tensor(x)), Tensor(labels))
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    if torch is None:
+        return minise_step, None
+    twin = torch_se_resnet20(torch)
+    copy_weights(model, twin, torch)
+    twin.train()
+    torch_optimizer = torch.optim.SGD(twin.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    tx, tlabels = torch.from_numpy(x), torch.from_numpy(labels)
+
+    def torch_step():
+        torch_optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(twin(tx), tlabels)
+        loss.backward()
+        torch_optimizer.step()
+        return loss
+    return minise_step, torch_step
+
+
+def train_step_workload(rng, torch):
+    minise_step, torch_step = make_train_steps(torch)
+    if torch is not None:                  # same weights, same batch: the first losses must agree
+        ours, theirs = minise_step().item(), torch_step().item()
+        if abs(ours - theirs) > 1e-3 * max(1.0, abs(theirs)):
+            print(f"warning: first-step losses differ: minise {ours:.6f}, PyTorch {theirs:.6f}", file=sys.stderr)
+    return minise_step, torch_step
+
+
+# ---------------------------------------------------------------------------------------------------
+# Timing
+# ---------------------------------------------------------------------------------------------------
+
+def time_pair(minise_step, torch_step, args):
+    """(minise median, PyTorch median or None, per-round ratios): block timing, see the module doc."""
+    steps = [minise_step] + ([torch_step] if torch_step is not None else [])
+    overall, per_round = block_medians(steps, args.rounds, args.repeats, args.settle)
+    if torch_step is None:
+        return overall[0], None, []
+    return overall[0], overall[1], [a / b for a, b in zip(*per_round)]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Memory: one fresh process per library (``--memory-probe minise|torch`` runs this part)
+# ---------------------------------------------------------------------------------------------------
+
+def status_kib(field):
+    """A field of /proc/self/status in KiB (VmRSS: resident now, VmHWM: resident peak)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"/proc/self/status has no {field}")
+
+
+def reset_peak():
+    """Set VmHWM back to the current RSS (Linux: write 5 to clear_refs); False if not allowed."""
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def release_free_memory():
+    """Hand the C allocator's free pages back to the OS (glibc's malloc_trim), so that the RSS
+    before the step holds live data only and not memory the last step freed."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def memory_probe(library):
+    """Run in a subprocess: peak RSS of one training step above the RSS before it, printed as JSON."""
+    import gc
+    import resource
+    torch = load_torch() if library == "torch" else None
+    minise_step, torch_step = make_train_steps(torch)
+    step = torch_step if library == "torch" else minise_step
+    for _ in range(2):
+        step()                                   # warm-up: optimizer state, allocator caches
+    gc.collect()
+    release_free_memory()
+    before = status_kib("VmRSS")
+    if reset_peak():
+        method = "VmHWM after clear_refs"
+        step()
+        peak = status_kib("VmHWM")
+    else:
+        method = "ru_maxrss (no reset)"
+        step()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"library": library, "before_kib": before, "peak_kib": peak,
+                      "step_kib": peak - before, "method": method}))
+
+
+def measure_memory(with_torch):
+    results = {}
+    for library in ("minise", "torch") if with_torch else ("minise",):
+        command = [sys.executable, os.path.abspath(__file__), "--memory-probe", library, "--threads", THREADS]
+        run = subprocess.run(command, capture_output=True, text=True)
+        if run.returncode != 0:
+            raise RuntimeError(f"the {library} memory probe failed:\n{run.stderr}")
+        results[library] = json.loads(run.stdout.strip().splitlines()[-1])
+    return results
+
+
+# ---------------------------------------------------------------------------------------------------
+# GFLOP/s of the convolution next to a plain matrix product
+# ---------------------------------------------------------------------------------------------------
+
+def matmul_gflops(rng, args):
+    """GFLOP/s of (64, 576) @ (576, 32768) in float32: the conv workload's forward as one product."""
+    a = rng.standard_normal((64, 64 * 9), dtype=np.float32)
+    b = rng.standard_normal((64 * 9, 32 * 32 * 32), dtype=np.float32)
+    out = np.empty((64, 32 * 32 * 32), dtype=np.float32)
+    median, _, _ = time_pair(lambda: np.matmul(a, b, out=out), None, args)
+    return 2 * a.shape[0] * a.shape[1] * b.shape[1] / median / 1e9
+
+
+CONV_FLOPS = 3 * 2 * 32 * 64 * 32 * 32 * 64 * 3 * 3      # forward + backward (dx and dw)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The table
+# ---------------------------------------------------------------------------------------------------
+
+ROWS = [  # name, what it is, bar (largest minise / PyTorch ratio), workload
+    ("conv2d", "conv2d 3×3 pad 1, x (32,64,32,32), w (64,64,3,3), fwd + bwd (dx, dw)", 1.5, conv2d_workload),
+    ("se_block", "SE block fwd + bwd, x (32,256,16,16), r = 16 (dx and params)", 1.5, se_block_workload),
+    ("max_pool2d", "max_pool2d 3×3 stride 2 pad 1, x (32,64,32,32), fwd + bwd", 1.5, max_pool2d_workload),
+    ("train_step", "se_resnet20 SGD step, batch 64, 3×32×32, cross-entropy", 2.0, train_step_workload),
+]
+
+
+def verdict(ratio, bar):
+    return "—" if ratio is None else ("pass" if ratio <= bar else "FAIL")
+
+
+def blas_description():
+    """Which BLAS NumPy runs and with which kernel (threadpoolctl, when installed), and the
+    OPENBLAS_* variables set: OPENBLAS_CORETYPE can pin an older, slower kernel than the CPU's."""
+    pinned = ", ".join(f"{v}={os.environ[v]}" for v in sorted(os.environ)
+                       if v.startswith("OPENBLAS_") and v != "OPENBLAS_NUM_THREADS")
+    try:
+        import threadpoolctl
+        found = [f"{i['internal_api']} {i.get('architecture') or ''}".strip()
+                 for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas"]
+        kernel = ", ".join(found) or "unknown BLAS"
+    except ImportError:
+        kernel = "BLAS kernel unknown (pip install threadpoolctl to see it)"
+    return kernel + (f" ({pinned})" if pinned else "")
+
+
+def main(args):
+    torch = load_torch(not args.no_torch)
+    wanted = set(args.only or WORKLOAD_NAMES)
+    rng = np.random.default_rng(0)
+    print(f"minise {getattr(minise, '__version__', '')} vs "
+          f"{'PyTorch ' + torch.__version__ if torch else 'no PyTorch (minise only)'}; "
+          f"NumPy {np.__version__} on {blas_description()}; {THREADS} threads; medians of {args.rounds} rounds × {args.repeats} calls\n")
+    lines = ["| workload | minise | PyTorch | ratio | bar | result |", "|---|---:|---:|---:|---:|---|"]
+    results = {"threads": int(THREADS), "repeats": args.repeats, "rows": {}}
+    conv_seconds = None
+    for name, title, bar, workload in ROWS:
+        if name not in wanted and not (name == "conv2d" and "gflops" in wanted):
+            continue
+        ours, theirs, ratios = time_pair(*workload(rng, torch), args)
+        ratio = ours / theirs if theirs else None
+        conv_seconds = (ours, theirs) if name == "conv2d" else conv_seconds
+        results["rows"][name] = {"minise_ms": 1e3 * ours, "torch_ms": theirs and 1e3 * theirs,
+                                 "ratio": ratio, "ratio_per_round": ratios, "bar": bar,
+                                 "result": verdict(ratio, bar)}
+        if name in wanted:
+            lines.append(f"| {title} | {1e3 * ours:.1f} ms | " + ("— | — " if theirs is None else
+                         f"{1e3 * theirs:.1f} ms | {ratio:.2f}× [{min(ratios):.2f}–{max(ratios):.2f}] ") +
+                         f"| ≤ {bar}× | {verdict(ratio, bar)} |")
+    if "memory" in wanted:
+        memory = measure_memory(torch is not None)
+        ours = memory["minise"]["step_kib"] / 1024
+        theirs = memory["torch"]["step_kib"] / 1024 if "torch" in memory else None
+        ratio = ours / theirs if theirs else None
+        results["rows"]["memory"] = {"minise_mib": ours, "torch_mib": theirs, "ratio": ratio, "bar": 2.0,
+                                     "result": verdict(ratio, 2.0), "detail": memory}
+        lines.append("| peak memory of that step (peak RSS − RSS before it) | " + f"{ours:.1f} MiB | " +
+                     ("— | — " if theirs is None else f"{theirs:.1f} MiB | {ratio:.2f}× ") +
+                     f"| ≤ 2.0× | {verdict(ratio, 2.0)} |")
+    print("\n".join(lines))
+    if "gflops" in wanted and conv_seconds is not None:
+        ceiling = matmul_gflops(rng, args)
+        ours, theirs = (None if s is None else CONV_FLOPS / s / 1e9 for s in conv_seconds)
+        results["gflops"] = {"conv_minise": ours, "conv_torch": theirs, "matmul": ceiling}
+        print(f"\nconv2d fwd + bwd: minise {ours:.1f} GFLOP/s" +
+              ("" if theirs is None else f", PyTorch {theirs:.1f} GFLOP/s") +
+              f"; a float32 matmul (64×576 @ 576×32768) on NumPy: {ceiling:.1f} GFLOP/s")
+    if "memory" in wanted:
+        print(f"memory measured with {results['rows']['memory']['detail']['minise']['method']}, "
+              "each library in its own process")
+    if args.json:
+        temporary = args.json + ".tmp"
+        with open(temporary, "w") as out:
+            json.dump(results, out, indent=2)
+        os.replace(temporary, args.json)
+    return results
+
+
+if __name__ == "__main__":
+    if ARGS.memory_probe:
+        memory_probe(ARGS.memory_probe)
+    else:
+        main(ARGS)
