@@ -116,6 +116,14 @@ def test_bad_shapes_are_refused(x_shape, w_shape, b_shape, message):
         linear(Tensor(np.ones(x_shape)), Tensor(np.ones(w_shape)), b)
 
 
+@pytest.mark.parametrize("x_dtype, w_dtype, b_dtype", [
+    (np.float32, np.float64, None), (np.float64, np.float64, np.float32), (np.int64, np.int64, None)])
+def test_mixed_or_integer_dtypes_are_refused(x_dtype, w_dtype, b_dtype):
+    b = None if b_dtype is None else Tensor(np.ones(5, dtype=b_dtype))
+    with pytest.raises(TypeError, match=r"one floating dtype.*x .*\(4, 3\), w .*\(5, 3\)"):
+        linear(Tensor(np.ones((4, 3), dtype=x_dtype)), Tensor(np.ones((5, 3), dtype=w_dtype)), b)
+
+
 def test_runs_on_the_device_stand_in(device_backend):
     rng = np.random.default_rng(3)
     host = [rng.standard_normal((2, 4, 3)), rng.standard_normal((5, 3)), rng.standard_normal(5)]

@@ -226,6 +226,8 @@ def test_bad_input_is_refused():
         batch_norm(Tensor(np.ones((1, 3))), np.zeros(3), np.ones(3), training=True)
     with pytest.raises(TypeError, match="list"):
         batch_norm(x, [0.0, 0.0, 0.0], np.ones(3))
+    with pytest.raises(ValueError, match="momentum must be a number in"):
+        batch_norm(x, np.zeros(3), np.ones(3), training=True, momentum=None)
 
 
 # -- device stand-in -----------------------------------------------------------------------------

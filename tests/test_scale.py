@@ -96,6 +96,11 @@ def test_mismatched_shapes_are_refused(x_shape, s_shape, message):
         scale_channels(Tensor(np.ones(x_shape)), Tensor(np.ones(s_shape)))
 
 
+def test_mixed_dtypes_are_refused():
+    with pytest.raises(TypeError, match=r"one floating dtype.*float32 \(2, 3, 4, 4\).*float64 \(2, 3\)"):
+        scale_channels(Tensor(np.ones((2, 3, 4, 4), dtype=np.float32)), Tensor(np.ones((2, 3))))
+
+
 def test_runs_on_the_device_stand_in(device_backend):
     rng = np.random.default_rng(3)
     host = [rng.standard_normal((2, 3, 4, 4)), rng.uniform(0, 1, (2, 3))]

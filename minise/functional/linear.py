@@ -56,4 +56,8 @@ def linear(x, w, b=None):
     if b is not None and b.shape != (w.shape[0],):
         raise ValueError(f"linear: b must have shape ({w.shape[0]},) to match w of shape {w.shape}, "
                          f"got {b.shape}")
+    if x.dtype.kind != "f" or x.dtype != w.dtype or (b is not None and b.dtype != x.dtype):
+        got = f"x {x.dtype} {x.shape}, w {w.dtype} {w.shape}" + ("" if b is None else f", b {b.dtype} {b.shape}")
+        raise TypeError(f"linear: x, w and b must share one floating dtype, got {got}; convert one, "
+                        "e.g. x.astype(w.dtype)")
     return Linear()(x, w, b)

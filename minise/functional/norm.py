@@ -159,4 +159,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         raise ValueError("batch_norm: eval mode (training=False) needs running_mean and running_var")
     if training and x.size // max(channels, 1) < 2:
         raise ValueError(f"batch_norm: training needs more than one value per channel, got x of shape {x.shape}")
+    if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum <= 1:
+        raise ValueError(f"batch_norm: momentum must be a number in [0, 1], got {momentum!r} (minise has no "
+                         "cumulative average, PyTorch's momentum=None)")
     return BatchNorm(bool(training), momentum, eps)(x, *named.values())

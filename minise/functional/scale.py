@@ -64,4 +64,7 @@ def scale_channels(x, s):
     if s.shape != x.shape[:2]:
         raise ValueError(f"scale_channels: s of shape {s.shape} does not match x of shape {x.shape}; "
                          f"expected s of shape {x.shape[:2]} (N, C)")
+    if x.dtype.kind != "f" or s.dtype != x.dtype:
+        raise TypeError(f"scale_channels: x and s must share one floating dtype, got x {x.dtype} {x.shape} "
+                        f"and s {s.dtype} {s.shape}")
     return ScaleChannels()(x, s)
