@@ -17,7 +17,21 @@ def _index(i, length, what):
     return i % length
 
 
-class Sequential(Module):
+class _Registered(Module):
+    """What both containers share: a length, iteration over the layers, appending one."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+
+class Sequential(_Registered):
     """Calls its layers in order, each on the previous one's output::
 
         block = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU())
@@ -44,18 +58,8 @@ class Sequential(Module):
             return Sequential(OrderedDict(items[i]))
         return items[_index(i, len(items), "Sequential")][1]
 
-    def __len__(self):
-        return len(self._modules)
 
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-
-class ModuleList(Module):
+class ModuleList(_Registered):
     """A list of modules that registers them (it has no forward: you decide how to call them)."""
 
     def __init__(self, modules=()):
@@ -72,15 +76,6 @@ class ModuleList(Module):
         key = list(self._modules)[_index(i, len(self), "ModuleList")]
         setattr(self, key, module)
 
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
 
     def extend(self, modules):
         for module in modules:
