@@ -9,7 +9,7 @@ import pytest
 
 from minise import backend
 from minise.data import (CIFAR10, DATASETS, MNIST, ArrayDataset, DataLoader, Dataset, Digits,
-                         SyntheticImages, dataset_info, get_dataset)
+                         SyntheticImages, dataset_info, get_dataset, train_val_split)
 from minise.data.cifar import read_cifar_batch
 from minise.data.digits import load_digits_arrays, stratified_split
 from minise.data.mnist import read_idx
@@ -54,6 +54,37 @@ def test_digits_split_is_stratified():
 def test_stratified_split_rejects_bad_fraction():
     with pytest.raises(ValueError, match="test_fraction"):
         stratified_split(np.zeros(10, int), 1.5, seed=0)
+
+
+def test_validation_split_is_held_out_of_the_training_set_stratified_and_fixed():
+    train = Digits(train=True)
+    fitted, held_out = train_val_split(train, 0.1)
+    assert (len(fitted), len(held_out)) == (1293, 144)
+    # every training image lands in exactly one part (images are told apart by their pixels and label)
+    key = lambda d: sorted(d.images[i].tobytes() + bytes([d.labels[i]]) for i in range(len(d)))
+    assert sorted(key(fitted) + key(held_out)) == key(train)
+    assert not set(key(fitted)) & set(key(held_out))
+    assert np.all(np.abs(np.bincount(held_out.labels, minlength=10) - 0.1 * np.bincount(train.labels)) < 1)
+    again = train_val_split(Digits(train=True), 0.1)[1]
+    assert np.array_equal(again.images, held_out.images) and np.array_equal(again.labels, held_out.labels)
+    other = train_val_split(train, 0.1, seed=1)[1]
+    assert not np.array_equal(other.images, held_out.images)
+    assert not set(key(held_out)) & set(key(Digits(train=False)))      # the test images play no part
+    assert held_out[0][0].dtype == np.float32 and held_out[0][0].max() <= 1.0
+
+
+def test_validation_split_transforms_and_bad_arguments():
+    augment, normalize = RandomCrop(8, padding=1), Normalize((0.3,), (0.4,))
+    fitted, held_out = train_val_split(Digits(train=True, transform=augment), 0.2, val_transform=normalize)
+    assert fitted.transform is augment and held_out.transform is normalize
+    assert train_val_split(Digits(transform=augment), 0.2)[1].transform is augment     # kept by default
+    for bad in (0, 1, 1.5, -0.1, True, "0.1"):
+        with pytest.raises(ValueError, match="val_fraction"):
+            train_val_split(Digits(), bad)
+    with pytest.raises(ValueError, match="nothing is left to train on"):
+        train_val_split(ArrayDataset(np.zeros((4, 1, 2, 2), np.float32), np.arange(4)), 0.9)
+    with pytest.raises(TypeError, match="ArrayDataset"):
+        train_val_split([(np.zeros((1, 2, 2)), 0)], 0.5)
 
 
 def test_digits_normalisation_constants_match_the_training_images():

@@ -3,8 +3,9 @@
 Batches are plain arrays (NumPy, or CuPy on a GPU): ``x`` (B, C, H, W) float32 and ``y`` (B,)
 int64. This package uses nothing of minise but :mod:`minise.backend`.
 
-    from minise.data import Digits, DataLoader
+    from minise.data import Digits, DataLoader, train_val_split
     loader = DataLoader(Digits(train=True), batch_size=64, shuffle=True, seed=0)
+    train_set, val_set = train_val_split(Digits(train=True), val_fraction=0.1)   # hold out a validation set
 """
 from minise.data import transforms
 from minise.data.cifar import CIFAR10
@@ -14,8 +15,9 @@ from minise.data.download import ChecksumError, DownloadError, download_url
 from minise.data.loader import DataLoader
 from minise.data.mnist import MNIST
 from minise.data.registry import DATASETS, DatasetInfo, dataset_info, default_data_dir, get_dataset
+from minise.data.split import train_val_split
 from minise.data.synthetic import SyntheticImages
 
 __all__ = ["ArrayDataset", "CIFAR10", "ChecksumError", "DATASETS", "DataLoader", "Dataset", "DatasetInfo",
            "Digits", "DownloadError", "MNIST", "SyntheticImages", "dataset_info", "default_data_dir",
-           "download_url", "get_dataset", "transforms"]
+           "download_url", "get_dataset", "train_val_split", "transforms"]
