@@ -89,7 +89,9 @@ class GradcheckReport:
 
 
 def _float64_copy(a):
-    return a.astype(np.float64, copy=True)
+    """A float64, C-ordered copy: finite differences perturb it in place through ``reshape(-1)``,
+    which is a view only of a C-ordered array (of a transposed input it would be a copy)."""
+    return a.astype(np.float64, order="C", copy=True)
 
 
 def _upstream(outputs, rng):

@@ -179,6 +179,17 @@ def test_no_warnings_for_a_clean_float64_check():
         minise.gradcheck(lambda t: Cube()(t), [leaf(3)])
 
 
+def test_transposed_and_broadcast_inputs_are_perturbed_too():
+    """Finite differences write into the input's float64 copy element by element: that copy must be
+    a fresh C-ordered array, or the writes land in a temporary and every numerical gradient is 0."""
+    a = np.random.default_rng(0).standard_normal((3, 4))
+    for data in (a.T, a[:, ::2], np.broadcast_to(a[:1], (3, 4))):
+        assert minise.gradcheck(lambda t: Cube()(t), [Tensor(data, requires_grad=True)], seed=0)
+        assert minise.check_backward(lambda x: (x ** 3, x), lambda g, x: (3 * x ** 2 * g,), [data], seed=0)
+        with pytest.raises(GradcheckError):
+            minise.gradcheck(lambda t: CubeDroppedFactor()(t), [Tensor(data, requires_grad=True)], seed=0)
+
+
 def test_max_elements_samples_a_large_input():
     report = minise.gradcheck(lambda t: Cube()(t), {"big": leaf(40, 50)}, max_elements=30, seed=0)
     assert report["big"].checked == 30
