@@ -43,8 +43,10 @@ def make_array(shape, seed, low=-2.0, high=2.0, away_from_zero=None, tie_free=Fa
         values = values + rng.uniform(0, gap / 4)                   # off the grid, still spaced
         values = rng.permutation(values) * max(1.0, (high - low) / max(size * gap, 1e-12) / 2)
         if away_from_zero is not None:
-            values = np.where(np.abs(values) < away_from_zero, values + np.sign(values + 1e-12) * away_from_zero,
-                              values)
+            # push every value outwards by the margin, the positive ones up and the others down:
+            # the order on each side is kept, so are the gaps (moving only the values near 0 would
+            # land them on values already there)
+            values = values + np.where(values >= 0, away_from_zero, -away_from_zero)
         return values.reshape(shape)
     if away_from_zero is not None:
         magnitude = rng.uniform(away_from_zero, max(abs(low), abs(high)), size)
