@@ -31,6 +31,37 @@ def test_asking_for_cupy_without_it_says_how_to_install(monkeypatch):
     assert backend.current_backend() == "numpy"
 
 
+@pytest.mark.parametrize("runtime_says", ["no driver", 0])
+def test_cupy_without_a_cuda_device_is_a_clear_error(monkeypatch, runtime_says):
+    """CuPy installed on a machine with no usable GPU: one BackendError naming what is missing."""
+    import types
+
+    def get_device_count():
+        if runtime_says == "no driver":
+            raise RuntimeError("cudaErrorNoDevice: no CUDA-capable device is detected")
+        return runtime_says
+
+    fake = types.ModuleType("cupy")
+    fake.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=get_device_count))
+    monkeypatch.setattr(backend, "_device_module", None)
+    monkeypatch.setattr(backend, "_device_checked", False)
+    monkeypatch.setitem(sys.modules, "cupy", fake)
+    with pytest.raises(backend.BackendError, match="CuPy is installed but .*CUDA device.*'numpy' backend"):
+        minise.use_backend("cupy")
+    with pytest.raises(backend.BackendError, match="CUDA device"):
+        Tensor(np.ones(2)).to("cuda")
+    assert backend.current_backend() == "numpy"
+
+
+def test_no_module_but_backend_imports_cupy():
+    import pathlib
+    import re
+    root = pathlib.Path(minise.__file__).parent
+    importing = sorted(str(path.relative_to(root)) for path in root.rglob("*.py")
+                       if re.search(r"^\s*(import cupy|from cupy)", path.read_text(encoding="utf-8"), re.M))
+    assert importing == ["backend.py"]
+
+
 def test_environment_variable_chooses_the_backend():
     code = "import minise; print(minise.backend.current_backend())"
     env = dict(os.environ, MINISE_BACKEND="numpy")
