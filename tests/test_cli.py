@@ -75,6 +75,29 @@ def test_train_then_resume_then_evaluate(tmp_path, capsys):
     assert f"accuracy {accuracy}%" in stdout and "se_resnet20" in stdout
 
 
+def test_best_checkpoint_is_chosen_on_a_validation_split_not_on_the_test_set(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    code, stdout, err = run(capsys, "train", *TINY[:-3], "--epochs", "2", "--batch-size", "128", "--quiet",
+                            "--out", out)
+    assert code == 0, err
+    assert load_checkpoint(os.path.join(out, "last.npz"))["config"]["val_fraction"] == 0.1
+    assert "best.npz: epoch" in stdout and "validation accuracy" in stdout
+    # the per-epoch "val" figures are those of the held-out tenth of the 512 training images
+    code, stdout, _ = run(capsys, "evaluate", out, "--split", "val")
+    assert code == 0 and "/52)" in stdout
+    assert f"accuracy {100 * read_metrics(out)[-1]['val_accuracy']:.2f}%" in stdout
+    assert "/460)" in run(capsys, "evaluate", out, "--split", "train")[1]
+    assert "/512)" in run(capsys, "evaluate", out)[1]
+
+    code, stdout, err = run(capsys, "train", *TINY, "--val-fraction", "0", "--out", str(tmp_path / "none"))
+    assert code == 0 and "val loss" not in err and "chosen on training accuracy" in stdout
+    code, _, err = run(capsys, "evaluate", str(tmp_path / "none"), "--split", "val")
+    assert_one_line_error(code, err, "without a validation split")
+    with pytest.raises(SystemExit):
+        main(["train", "--val-fraction", "1"])
+    assert "[0, 1)" in capsys.readouterr().err
+
+
 def test_train_plain_twin_with_adam_and_warmup(tmp_path, capsys):
     code, stdout, err = run(capsys, "train", *TINY, "--no-se", "--optimizer", "adam", "--warmup", "1",
                             "--schedule", "step", "--out", str(tmp_path))
