@@ -144,6 +144,13 @@ def _compare(loss, arrays, analytic, names, eps, atol, rtol, max_elements, rng, 
     return report
 
 
+def _warn_if_not_float64(names):
+    """Warn (at the caller of gradcheck / check_backward) that these inputs are checked as float64 copies."""
+    if names:
+        warnings.warn(f"gradcheck: inputs {names} are not float64; the check runs on float64 copies, since "
+                      "float32 rounding would swamp finite differences", GradcheckWarning, stacklevel=3)
+
+
 def _named(inputs):
     if isinstance(inputs, dict):
         return list(inputs.keys()), list(inputs.values())
@@ -165,10 +172,7 @@ def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, seed=None, raise_ex
     names, tensors = _named(inputs)
     if not all(isinstance(t, Tensor) for t in tensors):
         raise TypeError("gradcheck inputs must be Tensors (use minise.check_backward for raw arrays)")
-    low = [n for n, t in zip(names, tensors) if t.requires_grad and t.dtype != np.float64]
-    if low:
-        warnings.warn(f"gradcheck: inputs {low} are not float64; the check runs on float64 copies, since "
-                      "float32 rounding would swamp finite differences", GradcheckWarning, stacklevel=2)
+    _warn_if_not_float64([n for n, t in zip(names, tensors) if t.requires_grad and t.dtype != np.float64])
     copies = [Tensor(_float64_copy(t.data), requires_grad=t.requires_grad) if t.data.dtype.kind == "f"
               else t for t in tensors]
     checked = [k for k, t in enumerate(copies) if t.requires_grad]
@@ -205,9 +209,11 @@ def check_backward(forward, backward, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3,
         def backward(gout, cache):   return gx, gw        (one gradient per input)
 
     ``inputs`` is a list (or dict name -> array) of arrays; all of them are checked, on float64
-    copies. Returns a :class:`GradcheckReport` like :func:`gradcheck`.
+    copies (with a warning for the others, as in :func:`gradcheck`). Returns a
+    :class:`GradcheckReport` like :func:`gradcheck`.
     """
     names, arrays = _named(inputs)
+    _warn_if_not_float64([n for n, a in zip(names, arrays) if a.dtype != np.float64])
     copies = [_float64_copy(a) for a in arrays]
     rng = np.random.default_rng(seed)
     out, cache = forward(*copies)
