@@ -184,3 +184,35 @@ def test_cifar_downloads_and_extracts(server, tmp_path, monkeypatch):
     np.testing.assert_array_equal(test.labels, labels)
     np.testing.assert_array_equal(test.images, images)
     assert (tmp_path / "cifar-10-binary.tar.gz").is_file()
+
+
+def test_a_corrupted_dataset_file_is_refused_and_the_good_one_kept(server, tmp_path, monkeypatch):
+    """Real-format MNIST files with their true md5s; the server corrupts the label file in transit."""
+    _, labels, files = mnist_files()
+    md5 = {name: server.add(f"/mnist/{name}", data)[1] for name, data in files.items()}
+    monkeypatch.setattr(MNIST, "MD5", {**MNIST.MD5, **md5})
+    server.corrupt.add("/mnist/t10k-labels-idx1-ubyte.gz")
+    with pytest.raises(ChecksumError, match=r"t10k-labels-idx1-ubyte.gz.*failed its md5 check") as info:
+        MNIST(tmp_path, train=False, download=True, mirrors=server.url + "/mnist/")
+    assert md5["t10k-labels-idx1-ubyte.gz"] in str(info.value)
+    assert server.hits["/mnist/t10k-labels-idx1-ubyte.gz"] == 3                      # retried, then refused
+    assert leftovers(tmp_path / "mnist") == ["t10k-images-idx3-ubyte.gz"]           # verified, so kept
+    server.corrupt.clear()
+    data = MNIST(tmp_path, train=False, download=True, mirrors=server.url + "/mnist/")
+    assert data.labels.tolist() == labels.tolist() and server.hits["/mnist/t10k-images-idx3-ubyte.gz"] == 1
+
+
+def test_a_corrupted_cifar_archive_is_refused(server, tmp_path, monkeypatch):
+    records = np.zeros((2, 3073), np.uint8).tobytes()
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
+            member = tarfile.TarInfo(f"cifar-10-batches-bin/{name}")
+            member.size = len(records)
+            tar.addfile(member, io.BytesIO(records))
+    _, md5 = server.add("/kriz/cifar-10-binary.tar.gz", buffer.getvalue())
+    monkeypatch.setattr(CIFAR10, "MD5", {"cifar-10-binary.tar.gz": md5})
+    server.corrupt.add("/kriz/cifar-10-binary.tar.gz")
+    with pytest.raises(ChecksumError, match="cifar-10-binary.tar.gz"):
+        CIFAR10(tmp_path, train=False, download=True, mirrors=[server.url + "/kriz/"])
+    assert leftovers(tmp_path) == []
