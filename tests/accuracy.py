@@ -1,8 +1,9 @@
 """How close the ops come to PyTorch and to finite differences: the accuracy report.
 
-``pytest --gradcheck-report`` prints, per op family (test module), how many gradient checks ran
-(and how many of them inside hypothesis tests), the largest relative error seen against finite
-differences, and the largest relative error seen against PyTorch:
+``pytest --gradcheck-report`` prints, per op family (test module), how many hypothesis cases ran
+(calls of a @given test's body, its @example cases included), how many gradient checks ran (and how
+many of them inside hypothesis tests), the largest relative error seen against finite differences,
+and the largest relative error seen against PyTorch:
 
     element-wise   max over elements of |a − b| / max(1e-8, |a| + |b|), the form gradcheck's
                    report uses (its max_rel_error), a = ours, b = finite differences or PyTorch;
@@ -16,6 +17,7 @@ a PyTorch comparison is recorded once it has passed.
 Without the option nothing is patched and nothing is recorded.
 """
 import collections
+import functools
 import importlib
 
 import numpy as np
@@ -50,7 +52,7 @@ def relative_errors(a, b):
 
 class Family:
     def __init__(self):
-        self.gradchecks = self.in_hypothesis = self.caught = self.torch = 0
+        self.cases = self.gradchecks = self.in_hypothesis = self.caught = self.torch = 0
         self.fd_element = self.fd_norm = self.torch_element = self.torch_norm = 0.0
 
 
@@ -60,6 +62,7 @@ class AccuracyReport:
     def __init__(self):
         self.families = collections.defaultdict(Family)
         self.current = None           # (family, in a hypothesis test) for the running test
+        self.restore = None           # (hypothesis handle, its inner test) while a @given test runs, counted
         self.pending = []             # norm-wise errors of the InputChecks of the report being built
 
     # -- patching minise.gradcheck (only in this mode) ---------------------------------------------
@@ -96,10 +99,27 @@ class AccuracyReport:
     def pytest_runtest_call(self, item):
         family = item.module.__name__.rpartition(".")[2] if getattr(item, "module", None) else item.nodeid
         family = family[5:] if family.startswith("test_") else family
-        self.current = (family, bool(getattr(getattr(item, "obj", None), "is_hypothesis_test", False)))
+        test = getattr(item, "obj", None)
+        self.current = (family, bool(getattr(test, "is_hypothesis_test", False)))
+        if self.current[1]:
+            self.count_cases(test.hypothesis, self.families[family])
+
+    def count_cases(self, handle, family):
+        """Count the calls of a @given test's body: hypothesis looks up ``handle.inner_test`` (the
+        body) when the test starts, and lets it be replaced for exactly this kind of wrapping."""
+        inner = handle.inner_test
+
+        @functools.wraps(inner)
+        def counted(*args, **kwargs):
+            family.cases += 1
+            return inner(*args, **kwargs)
+        handle.inner_test, self.restore = counted, (handle, inner)
 
     def pytest_runtest_teardown(self, item):
         self.current = None
+        if self.restore is not None:
+            handle, handle.inner_test = self.restore
+            self.restore = None
 
     def _family(self):
         return self.families[self.current[0] if self.current else "(outside tests)"]
@@ -124,13 +144,13 @@ class AccuracyReport:
     # -- the table ------------------------------------------------------------------------------------
 
     def table(self):
-        head = ("family", "gradchecks", "in hypothesis", "failed (planted)", "vs FD: element", "norm",
-                "torch comparisons", "vs torch: element", "norm")
+        head = ("family", "hypothesis cases", "gradchecks", "in hypothesis", "failed (planted)", "vs FD: element",
+                "norm", "torch comparisons", "vs torch: element", "norm")
         rows = [head]
         for name in sorted(self.families):
             f = self.families[name]
             fd, torch = f.gradchecks > f.caught, f.torch > 0
-            rows.append((name, str(f.gradchecks), str(f.in_hypothesis), str(f.caught),
+            rows.append((name, str(f.cases), str(f.gradchecks), str(f.in_hypothesis), str(f.caught),
                          f"{f.fd_element:.1e}" if fd else "-", f"{f.fd_norm:.1e}" if fd else "-", str(f.torch),
                          f"{f.torch_element:.1e}" if torch else "-", f"{f.torch_norm:.1e}" if torch else "-"))
         widths = [max(len(r[k]) for r in rows) for k in range(len(head))]

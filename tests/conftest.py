@@ -5,8 +5,9 @@ Profiles (choose with HYPOTHESIS_PROFILE=...):
   dev       more examples, random
   thorough  many examples, random: run before a release or after touching an op
 
-``pytest --gradcheck-report`` adds a table at the end: per op family, the gradient checks run
-and the largest relative errors seen against finite differences and PyTorch (tests/accuracy.py).
+``pytest --gradcheck-report`` adds a table at the end: per op family, the hypothesis cases and
+gradient checks run and the largest relative errors seen against finite differences and PyTorch
+(tests/accuracy.py).
 """
 import os
 

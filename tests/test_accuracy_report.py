@@ -47,3 +47,26 @@ def test_the_report_records_passing_and_caught_checks_and_restores_gradcheck():
     assert 0 < toy.fd_element < 1e-6 and 0 < toy.fd_norm < 1e-6     # the passing check only
     assert toy.torch_element == pytest.approx(1e-9 / 4, rel=1e-3)
     assert "toy" in report.table()
+
+
+def test_hypothesis_cases_are_counted_and_the_test_body_is_restored():
+    from hypothesis import example, given, settings
+    from hypothesis import strategies as hst
+
+    calls = []
+
+    @settings(max_examples=7, derandomize=True, database=None)
+    @example(-1)
+    @given(hst.integers())
+    def drawn(n):
+        calls.append(n)
+
+    report = AccuracyReport()
+    toy = report.families["toy"]
+    report.count_cases(drawn.hypothesis, toy)
+    drawn()
+    report.pytest_runtest_teardown(None)
+    assert toy.cases == len(calls) == 8 and calls[0] == -1        # the @example, then 7 drawn cases
+    drawn()
+    assert toy.cases == 8 and len(calls) == 16                     # after teardown nothing is counted
+    assert "hypothesis cases" in report.table()
