@@ -15,9 +15,10 @@ epoch) and ``best.npz`` (highest validation accuracy). A checkpoint holds the mo
 schedule, epoch, data-loader and random-generator state, so ``fit(..., resume=True)`` continues
 exactly where the run stopped: 2 + 2 epochs give the same weights as 4 straight.
 
-Ctrl-C finishes the step in progress, saves ``last.npz`` (mid-epoch) and re-raises
-KeyboardInterrupt. A NaN or infinite loss stops training with :class:`NonFiniteLossError` before
-the bad step is applied; the checkpoints on disk are left as they were.
+Ctrl-C finishes the step in progress, saves ``last.npz`` (mid-epoch; during validation, with the
+epoch's steps kept, so resuming validates) and re-raises KeyboardInterrupt. A NaN or infinite loss
+stops training with :class:`NonFiniteLossError` before the bad step is applied; the checkpoints on
+disk are left as they were.
 """
 import math
 import os
@@ -183,6 +184,7 @@ def fit(model, train_loader, val_loader, optimizer, scheduler=None, epochs=10, l
         model.train()
         started = time.perf_counter() - sums["time"]
         finished = batches and sums["steps"] >= batches         # interrupted after the epoch's last step
+        result, validating = None, False
         try:
             for x, y in (() if finished else train_loader):
                 # NumPy's overflow warnings are not shown: a diverging run ends in the clear message below
@@ -209,8 +211,11 @@ def fit(model, train_loader, val_loader, optimizer, scheduler=None, epochs=10, l
                 if callback is not None:
                     callback({"epoch": epoch + 1, "batch": sums["steps"], "loss": batch_loss / int(y.shape[0]),
                               "model": model, "optimizer": optimizer})
+            if val_loader is not None and sums["seen"]:
+                validating = True                   # Ctrl-C now keeps the epoch's steps: resuming validates
+                result = evaluate(model, val_loader, loss_fn)
         except KeyboardInterrupt:
-            where = f"epoch {epoch + 1}, after batch {sums['steps']}"
+            where = f"epoch {epoch + 1}, after batch {sums['steps']}" + (" (validating)" if validating else "")
             if last_path is not None:
                 save_checkpoint(checkpoint(epoch, loader_state, rng_state, sums), last_path)
                 hint = resume_hint or f"call fit(..., out_dir={out_dir!r}, resume=True)"
@@ -225,8 +230,7 @@ def fit(model, train_loader, val_loader, optimizer, scheduler=None, epochs=10, l
                "train_loss": sums["loss"] / sums["seen"], "train_accuracy": sums["correct"] / sums["seen"],
                "val_loss": None, "val_accuracy": None, "epoch_time": sums["time"],
                "images_per_second": sums["seen"] / max(sums["time"], 1e-9)}
-        if val_loader is not None:
-            result = evaluate(model, val_loader, loss_fn)
+        if result is not None:
             row["val_loss"], row["val_accuracy"] = result["loss"], result["accuracy"]
         if scheduler is not None:
             scheduler.step()
