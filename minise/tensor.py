@@ -27,6 +27,8 @@ class Tensor:
     def __init__(self, data, requires_grad=False, dtype=None):
         if isinstance(data, Tensor):
             data = data.data
+        if data is None:                # NumPy would make it a NaN
+            raise TypeError("cannot make a Tensor from None; give numbers, a list or an array")
         if isinstance(data, np.ndarray) or backend.device_of(data) == "cuda":
             array = data if dtype is None else data.astype(dtype, copy=False)
         elif isinstance(data, np.generic):

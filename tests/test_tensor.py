@@ -56,6 +56,8 @@ def test_integer_tensor_cannot_require_grad():
 def test_non_numeric_data_is_refused():
     with pytest.raises(TypeError, match="Tensor"):
         Tensor(["a", "b"])
+    with pytest.raises(TypeError, match="None"):
+        Tensor(None)
 
 
 def test_tensor_used_twice_accumulates():
@@ -173,6 +175,11 @@ def test_matmul_mismatch_is_named():
 
 def test_bad_reshape_and_transpose_and_axis_are_named():
     t = Tensor(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"start_dim 2 .*\(2, 3\)"):
+        t.flatten(2)
+    with pytest.raises(ValueError, match=r"end_dim -3 .*\(2, 3\)"):
+        t.flatten(0, -3)
+    assert t.flatten(-2, -1).shape == (6,) and t.flatten(1).shape == (2, 3)
     with pytest.raises(ValueError, match=r"\(2, 3\).*\(4, 2\)"):
         t.reshape(4, 2)
     with pytest.raises(ValueError, match="permutation"):

@@ -113,6 +113,10 @@ def flatten(x, start_dim=0, end_dim=-1):
     """Merge axes start_dim…end_dim into one: (N, C, H, W) -> (N, C·H·W) for start_dim=1."""
     if x.ndim == 0:
         return reshape(x, 1)
+    for name, dim in (("start_dim", start_dim), ("end_dim", end_dim)):
+        if not -x.ndim <= dim < x.ndim:
+            raise ValueError(f"flatten: {name} {dim} is out of range for shape {x.shape}; expected "
+                             f"{-x.ndim} ≤ {name} < {x.ndim}")
     start, end = start_dim % x.ndim, end_dim % x.ndim
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {x.shape}")
