@@ -83,11 +83,15 @@ def model_options(args):
 
 
 def build_model(name, kwargs, num_classes, in_channels):
+    """The model ``name``; ``num_classes=None`` keeps its own default (1000 ImageNet, 10 CIFAR)."""
     from . import models
     if name not in models.list_models():
         models.get_model(name)                      # raises "unknown model ... Did you mean ...?"
+    options = dict(kwargs, in_channels=in_channels)
+    if num_classes is not None:
+        options["num_classes"] = num_classes
     try:
-        return models.get_model(name, num_classes=num_classes, in_channels=in_channels, **kwargs)
+        return models.get_model(name, **options)
     except TypeError as exc:
         raise UsageError(f"{name} does not take these options ({exc}); drop --width or --reduction") from None
 
@@ -509,7 +513,8 @@ def build_parser():
     p.add_argument("model", help="model name")
     p.add_argument("--input-size", type=positive(int), nargs=3, metavar=("C", "H", "W"), default=None,
                    help="image shape (default 3 32 32 for CIFAR models, 3 224 224 for ImageNet models)")
-    p.add_argument("--num-classes", type=positive(int), default=10, help="outputs of the last layer")
+    p.add_argument("--num-classes", type=positive(int), default=None,
+                   help="outputs of the last layer (default: the model's own, 1000 for ImageNet models, 10 for CIFAR)")
     p.add_argument("--no-se", action="store_true", help="the plain twin of an SE model")
     p.add_argument("--reduction", type=positive(int), default=None, help="SE reduction ratio r")
     p.add_argument("--width", type=positive(int), default=None, help="first-stage channels (CIFAR models)")

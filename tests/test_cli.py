@@ -168,6 +168,9 @@ def test_bad_numbers_are_refused_by_the_parser(capsys):
 def test_summary(capsys):
     code, out, _ = run(capsys, "summary", "se_resnet20", "--input-size", "1", "8", "8")
     assert code == 0 and "Total parameters" in out and "(1, 8, 8)" in out
+    imagenet = run(capsys, "summary", "se_resnet50")[1]                       # the paper's 28.1 M, 1000 classes
+    assert "Total parameters: 28,088,024" in imagenet and "(3, 224, 224)" in imagenet
+    assert "Total parameters: 26,059,514" in run(capsys, "summary", "se_resnet50", "--num-classes", "10")[1]
     plain = run(capsys, "summary", "se_resnet20", "--no-se")[1]
     assert "SE blocks:        0 parameters" in plain
     code, _, err = run(capsys, "summary", "resnet20", "--reduction", "4")
