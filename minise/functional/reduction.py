@@ -60,8 +60,7 @@ class Mean(Sum):
         return y / self.count
 
     def backward(self, gy):
-        (gx,) = super().backward(gy)
-        return (gx / self.count,)
+        return super().backward(gy / self.count)     # divide the small gy, then broadcast (a view)
 
 
 class Max(Function):
