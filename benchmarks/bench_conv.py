@@ -18,8 +18,10 @@ How it measures
   OpenBLAS's threads slow down badly when other processes want the cores).
 * GFLOP/s: a forward does 2·N·C_out·Ho·Wo·(C_in/G)·kH·kW floating-point operations, a backward
   (dx and dw) twice that. Printed next to a plain float32 matrix product of the forward's size,
-  (C_out, K) @ (K, N·Ho·Wo) with K = (C_in/G)·kH·kW, on NumPy: the ceiling for a convolution made
-  of matrix products on this machine and BLAS.
+  (C_out, K) @ (K, N·Ho·Wo) with K = (C_in/G)·kH·kW, on NumPy, timed in the same rounds: the
+  ceiling for a convolution made of matrix products on this machine and BLAS. With PyTorch, its
+  time is also given as a multiple of PyTorch's whole forward: above 1, no im2col convolution on
+  this BLAS can match PyTorch on that shape, however little else it does.
 Without PyTorch installed, minise's times are printed alone.
 """
 import argparse
@@ -33,6 +35,7 @@ CASES = {   # name: (x shape, C_out, kernel, stride, groups); padding is kernel 
     "1x1": ((32, 256, 16, 16), 64, 1, 1, 1),               # a bottleneck's reduction
     "grouped": ((32, 128, 16, 16), 128, 3, 1, 32),         # ResNeXt-style, 32 groups
     "cifar16": ((64, 16, 32, 32), 16, 3, 1, 1),            # se_resnet20's first stage
+    "cifar32": ((64, 32, 16, 16), 32, 3, 1, 1),            # se_resnet20's middle stage
     "cifar64": ((64, 64, 8, 8), 64, 3, 1, 1),              # se_resnet20's last stage
 }
 
@@ -109,8 +112,12 @@ def run_case(name, case, torch, args, rng):
             torch.nn.functional.conv2d(xr, wr, **kw).backward(tgy)
 
         steps += [torch_forward, torch_step]
-    overall, per_round = block_medians(steps, args.rounds, args.repeats, args.settle)
     forward_flops, (M, K, L) = flops(x_shape, C_out, k, s, g)
+    if g == 1:                  # the ceiling, timed in the same rounds as the convolutions
+        a, b = rng.standard_normal((M, K), dtype=np.float32), rng.standard_normal((K, L), dtype=np.float32)
+        out = np.empty((M, L), dtype=np.float32)
+        steps.append(lambda: np.matmul(a, b, out=out))
+    overall, per_round = block_medians(steps, args.rounds, args.repeats, args.settle)
     print(f"{name}: x {x_shape}, w {tuple(w.shape)}, stride {s}, padding {k // 2}, groups {g}")
     for i, (what, work) in enumerate([("forward", forward_flops), ("forward + backward", 3 * forward_flops)]):
         ours = overall[i]
@@ -122,10 +129,12 @@ def run_case(name, case, torch, args, rng):
                      f"ratio {ours / theirs:4.2f} [{min(ratios):.2f}–{max(ratios):.2f}]")
         print(line)
     if g == 1:
-        a, b = rng.standard_normal((M, K), dtype=np.float32), rng.standard_normal((K, L), dtype=np.float32)
-        out = np.empty((M, L), dtype=np.float32)
-        (product,), _ = block_medians([lambda: np.matmul(a, b, out=out)], args.rounds, args.repeats, args.settle)
-        print(f"  ceiling: a float32 matmul ({M}, {K}) @ ({K}, {L}) on NumPy: {2 * M * K * L / product / 1e9:.1f} GFLOP/s")
+        product = overall[-1]
+        line = (f"  ceiling: a float32 matmul ({M}, {K}) @ ({K}, {L}) on NumPy: {1e3 * product:.1f} ms, "
+                f"{2 * M * K * L / product / 1e9:.1f} GFLOP/s")
+        if torch is not None:   # above 1: the product alone is slower than PyTorch's whole forward
+            line += f"; {product / overall[2]:.2f}× PyTorch's forward"
+        print(line)
 
 
 def main(args):
