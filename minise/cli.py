@@ -214,7 +214,7 @@ def cmd_train(args):
     if history.best_epoch is not None:
         chosen_on = "validation" if args.val_fraction else "training"
         print(f"best.npz: epoch {history.best_epoch}, chosen on {chosen_on} accuracy "
-              f"{100 * history.best_accuracy:.2f}%")
+              f"{100 * history.best_accuracy:.2f}% (loss {history.best_loss:.4f})")
     print(f"run folder {out_dir}: metrics.jsonl, metrics.csv, last.npz, best.npz"
           + (", curves.png" if picture else f"; {PLOT_SKIPPED}"))
     return 0

@@ -84,6 +84,26 @@ def test_resume_continues_exactly(tmp_path):
         assert a["train_loss"] == b["train_loss"] and a["val_accuracy"] == b["val_accuracy"]
 
 
+def test_best_checkpoint_is_the_highest_accuracy_and_of_equal_ones_the_lowest_loss(tmp_path, monkeypatch):
+    import importlib
+    fit_module = importlib.import_module("minise.train.fit")
+    scripted = iter([(0.5, 1.0), (0.9, 0.3), (0.9, 0.5), (0.8, 0.2), (0.9, 0.1)])     # (accuracy, loss)
+
+    def scripted_evaluate(model, loader, loss_fn):
+        accuracy, loss = next(scripted)
+        return {"accuracy": accuracy, "loss": loss, "count": 64}
+    monkeypatch.setattr(fit_module, "evaluate", scripted_evaluate)
+    model, train, val, optimizer, scheduler = setup()
+    history = fit(model, train, val, optimizer, scheduler, epochs=2, out_dir=tmp_path, log=None)
+    assert (history.best_epoch, history.best_accuracy, history.best_loss) == (2, 0.9, 0.3)
+    model, train, val, optimizer, scheduler = setup()
+    history = fit(model, train, val, optimizer, scheduler, epochs=4, out_dir=tmp_path, resume=True, log=None)
+    assert history.best_epoch == 2                   # epoch 3 ties at 0.9 with a higher loss than the saved best
+    history = fit(model, train, val, optimizer, scheduler, epochs=5, out_dir=tmp_path, resume=True, log=None)
+    assert (history.best_epoch, history.best_loss) == (5, 0.1)
+    assert load_checkpoint(tmp_path / "best.npz")["epoch"] == 5
+
+
 def test_seeded_runs_are_identical():
     results = []
     for _ in range(2):

@@ -11,9 +11,10 @@ One training step, the heart of it all:
 
 Around it, ``fit`` keeps what a real run needs: a progress bar, per-epoch metrics
 (``metrics.jsonl``, ``metrics.csv``), and two checkpoints in ``out_dir``: ``last.npz`` (after every
-epoch) and ``best.npz`` (highest validation accuracy). A checkpoint holds the model, optimizer,
-schedule, epoch, data-loader and random-generator state, so ``fit(..., resume=True)`` continues
-exactly where the run stopped: 2 + 2 epochs give the same weights as 4 straight.
+epoch) and ``best.npz`` (highest validation accuracy; of equal accuracies, frequent on a small
+validation set, the lower validation loss). A checkpoint holds the model, optimizer, schedule,
+epoch, data-loader and random-generator state, so ``fit(..., resume=True)`` continues exactly where
+the run stopped: 2 + 2 epochs give the same weights as 4 straight.
 
 Ctrl-C finishes the step in progress, saves ``last.npz`` (mid-epoch; during validation, with the
 epoch's steps kept, so resuming validates) and re-raises KeyboardInterrupt. A NaN or infinite loss
@@ -50,7 +51,7 @@ class NonFiniteLossError(FloatingPointError):
 class History(list):
     """The rows of metrics, one per epoch, plus where the run left its files."""
     out_dir = last_checkpoint = best_checkpoint = best_epoch = None
-    best_accuracy = None
+    best_accuracy = best_loss = None
 
 
 def model_device(model):
@@ -157,7 +158,8 @@ def fit(model, train_loader, val_loader, optimizer, scheduler=None, epochs=10, l
         state = load_checkpoint(path)
         restore(state, model, optimizer, scheduler, train_loader, config)
         start_epoch, partial, best = state["epoch"], state.get("partial"), state.get("best_accuracy")
-        history.best_accuracy, history.best_epoch = best, state.get("best_epoch")
+        history.best_accuracy, history.best_loss, history.best_epoch = best, state.get("best_loss"), \
+            state.get("best_epoch")
         if writer is not None:
             history.extend(writer.reset(keep_epochs=start_epoch))
         bar.message(f"resuming from {path}: {start_epoch} epoch(s) done"
@@ -169,7 +171,8 @@ def fit(model, train_loader, val_loader, optimizer, scheduler=None, epochs=10, l
         return {"model": dict(model.state_dict()), "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict() if scheduler is not None else None,
                 "epoch": epoch, "epochs": int(epochs), "partial": partial_sums, "loader": loader_state,
-                "rng": rng_state, "best_accuracy": history.best_accuracy, "best_epoch": history.best_epoch,
+                "rng": rng_state, "best_accuracy": history.best_accuracy, "best_loss": history.best_loss,
+                "best_epoch": history.best_epoch,
                 "config": config or {}}
 
     for epoch in range(start_epoch, int(epochs)):
@@ -235,10 +238,14 @@ def fit(model, train_loader, val_loader, optimizer, scheduler=None, epochs=10, l
         if scheduler is not None:
             scheduler.step()
         history.append(row)
-        score = row["val_accuracy"] if row["val_accuracy"] is not None else row["train_accuracy"]
-        improved = history.best_accuracy is None or score > history.best_accuracy
+        split = "val" if row["val_accuracy"] is not None else "train"
+        score, score_loss = row[f"{split}_accuracy"], row[f"{split}_loss"]
+        best_loss = math.inf if history.best_loss is None else history.best_loss
+        # the highest accuracy; of equal accuracies (frequent on a small validation set) the lower loss
+        improved = history.best_accuracy is None or score > history.best_accuracy or \
+            (score == history.best_accuracy and score_loss < best_loss)
         if improved:
-            history.best_accuracy, history.best_epoch = score, epoch + 1
+            history.best_accuracy, history.best_loss, history.best_epoch = score, score_loss, epoch + 1
         if writer is not None:
             writer.append(row)
             loader_state = train_loader.state_dict() if hasattr(train_loader, "state_dict") else None
