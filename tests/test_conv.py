@@ -192,12 +192,25 @@ def test_planted_wrong_backward_is_caught(planted, kw):
     ((2, 3, 5, 5), (4, 3, 3, 3), dict(padding=-1), ValueError, ["padding"]),
     ((2, 3, 5, 5), (4, 3, 3, 3), dict(stride=1.5), TypeError, ["stride"]),
     ((2, 3, 5, 5), (4, 3, 3, 3), dict(groups=0), ValueError, ["groups"]),
+    ((2, 3, 5, 5), (4, 3, 0, 3), {}, ValueError, ["at least 1×1", "0×3", "(4, 3, 0, 3)"]),
 ])
 def test_bad_input_is_explained(x_shape, w_shape, kw, error, words):
     with pytest.raises(error) as info:
         conv2d(minise.Tensor(np.zeros(x_shape)), minise.Tensor(np.zeros(w_shape)), **kw)
     for word in words:
         assert word in str(info.value)
+
+
+def test_numpy_integers_and_python_data_are_accepted():
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((1, 4, 5, 5)), rng.standard_normal((4, 2, 3, 3))
+    expected = conv2d(minise.Tensor(x), minise.Tensor(w), stride=2, padding=1, groups=2)
+    ours = conv2d(minise.Tensor(x), minise.Tensor(w), stride=np.int64(2), padding=(np.int32(1), 1),
+                  groups=np.int64(2))
+    np.testing.assert_array_equal(ours.data, expected.data)
+    x = x[:, :2]
+    from_lists = conv2d(x.tolist(), w.astype(np.float32).tolist())      # Python data is float32
+    np.testing.assert_allclose(from_lists.data, conv2d(minise.Tensor(x), minise.Tensor(w)).data, rtol=1e-5)
 
 
 def test_dtype_mismatch_is_an_error():

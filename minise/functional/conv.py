@@ -25,8 +25,11 @@ dtype (float32 stays float32). The plain tap loops that define the op are in
 :mod:`minise.functional.conv_reference`; the tests hold this file to them.
 Derived in tutorials/03_conv2d.py.
 """
+import numbers
+
 from ..backend import get_array_module
 from ..function import Function
+from ..tensor import Tensor
 
 CHUNK_ELEMENTS = 2 ** 20     # im2col numbers built at once (4 MiB in float32); at least one image
 
@@ -34,11 +37,16 @@ CHUNK_ELEMENTS = 2 ** 20     # im2col numbers built at once (4 MiB in float32); 
 def _pair(value, name, minimum):
     """An int or a pair of ints -> a pair of ints, each ≥ ``minimum``."""
     pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in pair):
+    if len(pair) != 2 or not all(_is_int(v) for v in pair):
         raise TypeError(f"conv2d: {name} must be an int or a pair of ints, got {value!r}")
     if min(pair) < minimum:
         raise ValueError(f"conv2d: {name} must be ≥ {minimum}, got {value!r}")
-    return pair
+    return tuple(int(v) for v in pair)
+
+
+def _is_int(v):
+    """A Python or NumPy integer, not a bool."""
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
 class Convolution2d(Function):
@@ -64,7 +72,7 @@ class Convolution2d(Function):
         self.stride = _pair(stride, "stride", 1)
         self.padding = _pair(padding, "padding", 0)
         self.dilation = _pair(dilation, "dilation", 1)
-        self.groups = groups
+        self.groups = int(groups) if _is_int(groups) else groups
 
     def _out_size(self, H, W, kernel, padding):
         """(Ho, Wo): how many window positions fit in H, W padded by (top, bottom, left, right)."""
@@ -231,6 +239,8 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     columns); ``groups`` splits the channels into independent convolutions. Same meaning as
     ``torch.nn.functional.conv2d``. Returns y (N, C_out, Ho, Wo); see :class:`Convolution2d`.
     """
+    x, w = (v if isinstance(v, Tensor) else Tensor(v) for v in (x, w))
+    b = b if b is None or isinstance(b, Tensor) else Tensor(b)
     op = Convolution2d(stride, padding, dilation, groups)
     _check(x, w, b, op)
     return op(x, w, b)
@@ -238,7 +248,7 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
 
 def _check(x, w, b, op):
     """Clear errors for inputs conv2d cannot use, naming the shapes involved."""
-    if not isinstance(op.groups, int) or isinstance(op.groups, bool) or op.groups < 1:
+    if not _is_int(op.groups) or op.groups < 1:
         raise ValueError(f"conv2d: groups must be a positive int, got {op.groups!r}")
     if x.ndim != 4:
         raise ValueError(f"conv2d: x must be 4-D (N, C_in, H, W), got shape {tuple(x.shape)}")
@@ -258,8 +268,10 @@ def _check(x, w, b, op):
         raise TypeError(f"conv2d: x, w and b must share one floating dtype, got {got}; convert one, "
                         "e.g. w.astype(x.dtype)")
     (ph, pw), (dh, dw) = op.padding, op.dilation
+    if min(kH, kW) < 1:
+        raise ValueError(f"conv2d: the kernel must be at least 1×1, got {kH}×{kW} (w of shape {tuple(w.shape)})")
     span_h, span_w = dh * (kH - 1) + 1, dw * (kW - 1) + 1
-    if min(kH, kW) < 1 or span_h > H + 2 * ph or span_w > W + 2 * pw:
+    if span_h > H + 2 * ph or span_w > W + 2 * pw:
         raise ValueError(f"conv2d: the kernel of w {tuple(w.shape)} spans {span_h}×{span_w} pixels (dilation "
                          f"{op.dilation}), larger than the padded input {H + 2 * ph}×{W + 2 * pw} (x of shape "
                          f"{tuple(x.shape)}, padding {op.padding})")
