@@ -187,6 +187,10 @@ def test_bad_input_is_refused():
         log_softmax(x, dim=-3)
     with pytest.raises(TypeError, match="dim"):
         softmax(x, None)
+    for not_an_axis in (True, 1.0):
+        with pytest.raises(TypeError, match=r"dim must be an int .*\(2, 3\)"):
+            softmax(x, not_an_axis)
+    np.testing.assert_allclose(softmax(x, np.int64(1)).data, softmax(x, 1).data)
     with pytest.raises(TypeError, match="int64"):
         sigmoid(Tensor(np.ones(3, dtype=np.int64)))
 

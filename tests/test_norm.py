@@ -228,6 +228,16 @@ def test_bad_input_is_refused():
         batch_norm(x, [0.0, 0.0, 0.0], np.ones(3))
     with pytest.raises(ValueError, match="momentum must be a number in"):
         batch_norm(x, np.zeros(3), np.ones(3), training=True, momentum=None)
+    with pytest.raises(TypeError, match="running_mean must be floating point.*int64"):
+        batch_norm(x, np.zeros(3, dtype=np.int64), np.ones(3), training=True)
+
+
+def test_numpy_scalars_are_accepted_for_momentum():
+    x = Tensor(np.random.default_rng(0).standard_normal((4, 3, 2, 2)))
+    for momentum in (np.float32(0.25), 0.25):
+        running_mean, running_var = np.zeros(3), np.ones(3)
+        batch_norm(x, running_mean, running_var, training=True, momentum=momentum)
+        np.testing.assert_allclose(running_mean, 0.25 * x.data.mean(axis=(0, 2, 3)), rtol=1e-6)
 
 
 # -- device stand-in -----------------------------------------------------------------------------

@@ -9,6 +9,8 @@ tanh' = 1 − y²). All of them stay finite for any finite input, however large:
   (the factor e^(−max) cancels) and makes every exponent ≤ 0.
 Very negative exponents round to 0, which is the right answer in floating point.
 """
+import numbers
+
 from ..backend import get_array_module
 from ..function import Function
 from ..tensor import Tensor
@@ -129,9 +131,11 @@ def _tensor(x, name):
 def _check_dim(x, dim, name):
     if dim is None:
         raise TypeError(f"{name}: give the axis to normalise over, e.g. {name}(x, dim=1)")
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+        raise TypeError(f"{name}: dim must be an int (an axis of x, shape {x.shape}), got {dim!r}")
     if not -x.ndim <= dim < max(x.ndim, 1) or x.ndim == 0:
         raise ValueError(f"{name}: dim {dim} is out of range for x of shape {x.shape}")
-    return dim % x.ndim
+    return int(dim) % x.ndim
 
 
 def relu(x):

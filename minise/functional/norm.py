@@ -9,6 +9,8 @@ are used, and the running statistics move towards them (in place):
 
 In eval mode the running statistics stand in for μ and σ², so the layer is a fixed affine map.
 """
+import numbers
+
 from ..backend import get_array_module
 from ..function import Function
 from ..tensor import Tensor
@@ -159,7 +161,12 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         raise ValueError("batch_norm: eval mode (training=False) needs running_mean and running_var")
     if training and x.size // max(channels, 1) < 2:
         raise ValueError(f"batch_norm: training needs more than one value per channel, got x of shape {x.shape}")
-    if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum <= 1:
+    for name in ("running_mean", "running_var"):
+        v = named[name]
+        if v is not None and v.dtype.kind != "f":
+            raise TypeError(f"batch_norm: {name} must be floating point (it is updated in place), got dtype "
+                            f"{v.dtype}; e.g. np.zeros({channels}, dtype=np.float32)")
+    if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not 0 <= momentum <= 1:
         raise ValueError(f"batch_norm: momentum must be a number in [0, 1], got {momentum!r} (minise has no "
                          "cumulative average, PyTorch's momentum=None)")
-    return BatchNorm(bool(training), momentum, eps)(x, *named.values())
+    return BatchNorm(bool(training), float(momentum), eps)(x, *named.values())
