@@ -37,10 +37,11 @@ def pytest_configure(config):
 
 
 class Backend:
-    """Moves test data to one backend and back: 'numpy', or 'strict' (the CuPy stand-in)."""
+    """Moves test data to one backend and back: 'numpy', 'strict' (the CuPy stand-in) or 'cupy'."""
 
     def __init__(self, name, module):
         self.name, self.xp = name, module
+        self.device = "cpu" if name == "numpy" else "cuda"      # where minise says the data lives
 
     def asarray(self, a):
         a = np.asarray(a)
@@ -51,11 +52,20 @@ class Backend:
         return to_numpy(a)
 
 
-@pytest.fixture(params=["numpy", "strict"])
+@pytest.fixture(params=["numpy", "strict", pytest.param("cupy", marks=pytest.mark.gpu)])
 def device_backend(request):
-    """Run a test on NumPy and again on the strict device stand-in."""
+    """Run a test on NumPy, again on the strict device stand-in, and (where CuPy sees a CUDA
+    device; skipped elsewhere) on the real CuPy."""
     if request.param == "numpy":
         yield Backend("numpy", np)
+        return
+    if request.param == "cupy":
+        from minise import backend
+        previous = backend.set_device_module(None)          # look for the real CuPy
+        try:
+            yield Backend("cupy", backend.device_module())
+        finally:
+            backend.set_device_module(previous)
         return
     from minise.testing import strict_device
     with strict_device.enabled():

@@ -122,10 +122,14 @@ def test_unknown_device_is_named():
 def test_real_cupy_round_trip():
     """Runs only where CuPy and a CUDA device are present."""
     import cupy
-    backend.set_device_module(None)
-    x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
-    y = x.to("cuda")
-    assert isinstance(y.data, cupy.ndarray)
-    (y.exp() * 2).sum().backward()
-    np.testing.assert_allclose(x.grad, 2 * np.exp(x.data), rtol=1e-12)
-    assert minise.gradcheck(lambda t: (t @ t.T).exp(), [Tensor(cupy.asarray(np.random.randn(2, 3)), requires_grad=True)])
+    previous = backend.set_device_module(None)
+    try:
+        x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+        y = x.to("cuda")
+        assert isinstance(y.data, cupy.ndarray)
+        (y.exp() * 2).sum().backward()
+        np.testing.assert_allclose(x.grad, 2 * np.exp(x.data), rtol=1e-12)
+        inputs = [Tensor(cupy.asarray(np.random.randn(2, 3)), requires_grad=True)]
+        assert minise.gradcheck(lambda t: (t @ t.T).exp(), inputs)
+    finally:
+        backend.set_device_module(previous)
