@@ -151,6 +151,9 @@ def test_checkpoint_from_another_model(tmp_path, capsys):
     code, _, err = run(capsys, "train", *TINY, "--no-se", "--out", out, "--resume")
     assert_one_line_error(code, err, "se_resnet20", "resnet20 was requested")
     assert open(os.path.join(out, "last.npz"), "rb").read() == before
+    code, _, err = run(capsys, "train", *TINY, "--val-fraction", "0.2", "--out", out, "--resume")
+    assert_one_line_error(code, err, "val_fraction 0.1 but 0.2 was requested", "--val-fraction 0.1")
+    assert open(os.path.join(out, "last.npz"), "rb").read() == before
     code, _, err = run(capsys, "evaluate", out, "--model", "resnet32")
     assert_one_line_error(code, err, "holds model se_resnet20, not resnet32")
     code, _, err = run(capsys, "evaluate", out, "--dataset", "cifar10", "--data-dir", str(tmp_path))

@@ -330,7 +330,7 @@ def test_resume_with_adam_and_a_different_model_is_refused(tmp_path):
     optimizer = Adam(model.parameters(), lr=1e-3)
     fit(model, train, val, optimizer, epochs=1, out_dir=tmp_path, log=None, config={"model": "tiny_a"})
     model, train, val, _, _ = setup()
-    with pytest.raises(ValueError, match="holds model tiny_a but tiny_b was requested"):
+    with pytest.raises(ValueError, match="trained with model tiny_a but tiny_b was requested; use --model tiny_a"):
         fit(model, train, val, Adam(model.parameters()), epochs=2, out_dir=tmp_path, resume=True, log=None,
             config={"model": "tiny_b"})
 

@@ -265,13 +265,18 @@ def _non_finite(value, epoch, batch, last_path):
                               f"applying that step{kept}. Try a lower learning rate.", epoch, batch)
 
 
+RESUME_MUST_MATCH = ("model", "dataset", "val_fraction", "batch_size")   # config keys, also CLI options
+
+
 def restore(state, model, optimizer, scheduler, train_loader, config=None):
     """Load a checkpoint's model, optimizer, schedule, loader and generator state into the objects."""
-    saved_model = (state.get("config") or {}).get("model")
-    wanted = (config or {}).get("model")
-    if saved_model and wanted and saved_model != wanted:
-        raise ValueError(f"the checkpoint holds model {saved_model} but {wanted} was requested; "
-                         f"use --model {saved_model}, or another output folder to start afresh")
+    saved_config, wanted_config = state.get("config") or {}, config or {}
+    for key in RESUME_MUST_MATCH:          # what makes the continued run the same run
+        saved, wanted = saved_config.get(key), wanted_config.get(key)
+        if saved is not None and wanted is not None and saved != wanted:
+            option = "--" + key.replace("_", "-")
+            raise ValueError(f"the checkpoint was trained with {key} {saved} but {wanted} was requested; "
+                             f"use {option} {saved} to continue it, or another output folder to start afresh")
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     if scheduler is not None and state.get("scheduler") is not None:
