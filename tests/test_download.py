@@ -167,18 +167,22 @@ def test_mnist_download_refuses_files_that_do_not_match_the_official_md5(server,
     assert leftovers(tmp_path / "mnist") == []
 
 
-def test_cifar_downloads_and_extracts(server, tmp_path, monkeypatch):
-    rng = np.random.default_rng(3)
-    labels, images = rng.integers(0, 10, 3).astype(np.uint8), rng.integers(0, 256, (3, 3, 32, 32), dtype=np.uint8)
-    records = np.concatenate([labels[:, None], images.reshape(3, -1)], axis=1).tobytes()
+def cifar_archive(records):
+    """The binary CIFAR-10 release's layout: a .tar.gz with every batch file holding ``records``."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
         for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
             member = tarfile.TarInfo(f"cifar-10-batches-bin/{name}")
             member.size = len(records)
             tar.addfile(member, io.BytesIO(records))
-    archive = buffer.getvalue()
-    _, md5 = server.add("/kriz/cifar-10-binary.tar.gz", archive)
+    return buffer.getvalue()
+
+
+def test_cifar_downloads_and_extracts(server, tmp_path, monkeypatch):
+    rng = np.random.default_rng(3)
+    labels, images = rng.integers(0, 10, 3).astype(np.uint8), rng.integers(0, 256, (3, 3, 32, 32), dtype=np.uint8)
+    records = np.concatenate([labels[:, None], images.reshape(3, -1)], axis=1).tobytes()
+    _, md5 = server.add("/kriz/cifar-10-binary.tar.gz", cifar_archive(records))
     monkeypatch.setattr(CIFAR10, "MD5", {"cifar-10-binary.tar.gz": md5})
     test = CIFAR10(tmp_path, train=False, download=True, mirrors=[server.url + "/kriz/"])
     np.testing.assert_array_equal(test.labels, labels)
@@ -203,14 +207,7 @@ def test_a_corrupted_dataset_file_is_refused_and_the_good_one_kept(server, tmp_p
 
 
 def test_a_corrupted_cifar_archive_is_refused(server, tmp_path, monkeypatch):
-    records = np.zeros((2, 3073), np.uint8).tobytes()
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
-            member = tarfile.TarInfo(f"cifar-10-batches-bin/{name}")
-            member.size = len(records)
-            tar.addfile(member, io.BytesIO(records))
-    _, md5 = server.add("/kriz/cifar-10-binary.tar.gz", buffer.getvalue())
+    _, md5 = server.add("/kriz/cifar-10-binary.tar.gz", cifar_archive(np.zeros((2, 3073), np.uint8).tobytes()))
     monkeypatch.setattr(CIFAR10, "MD5", {"cifar-10-binary.tar.gz": md5})
     server.corrupt.add("/kriz/cifar-10-binary.tar.gz")
     with pytest.raises(ChecksumError, match="cifar-10-binary.tar.gz"):
