@@ -186,6 +186,8 @@ def test_bad_reshape_and_transpose_and_axis_are_named():
         t.transpose(0, 0)
     with pytest.raises(ValueError, match="axis 2"):
         t.sum(axis=2)
+    with pytest.raises(ValueError, match=r"axis \(1, -1\) names an axis twice"):
+        t.mean(axis=(1, -1))
 
 
 def test_numpy_array_on_the_left_defers_to_the_tensor():

@@ -17,7 +17,11 @@ def _normalize_axes(axis, ndim):
     for a in axes:
         if not -ndim <= a < builtins.max(ndim, 1):
             raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
-    return tuple(sorted(a % builtins.max(ndim, 1) for a in axes))
+    normalized = tuple(sorted(a % builtins.max(ndim, 1) for a in axes))
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"axis {axis} names an axis twice (for a tensor with {ndim} dimensions); "
+                         "give each axis once")
+    return normalized
 
 
 def _expand(gy, axes, keepdims, shape):
