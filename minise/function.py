@@ -4,10 +4,10 @@ An op is a subclass with two methods that work on raw arrays (numpy or cupy), ne
 
     class Cube(minise.Function):
         def forward(self, a):                 # arrays in, array out
-            self.saved = a                    # what backward will need
+            self.save_for_backward(a=a)       # what backward will need, by name
             return a ** 3
         def backward(self, gy):               # gradient of the output in,
-            a = self.saved                    # one gradient per input out
+            a = self.saved.a                  # one gradient per input out
             return (3 * a ** 2 * gy,)
 
     y = Cube()(x)                             # call an instance on Tensors: the graph is recorded
@@ -20,8 +20,10 @@ Conventions every op follows:
 
 * ``self.needs_input_grad`` (one bool per input) is set before ``forward`` runs, so an op can skip
   saving or computing what no gradient needs.
-* ``self.saved`` holds what backward needs; it is released after backward (or at once, when no
-  gradient is wanted), so a graph keeps only what it must.
+* What backward needs is kept one way: ``self.save_for_backward(name=value, ...)`` in forward, read
+  back as ``self.saved.name`` (or unpacked, ``x, s = self.saved``, in the order saved). Saved values
+  are released after backward (or at once, when no gradient is wanted), so a graph keeps only what
+  it must. Hyper-parameters (stride, dim, ...) are set in ``__init__`` and never change.
 * An input may be None (an absent bias): ``forward`` receives None and ``backward`` returns None.
 """
 import numpy as np
@@ -80,12 +82,30 @@ def _edge(t):
     return (t.creator, t._index)
 
 
+class Saved:
+    """What an op's forward kept for its backward: named values, read as attributes or unpacked
+    in the order they were saved (``x, s = self.saved``)."""
+
+    def __init__(self, **values):
+        self.__dict__.update(values)
+
+    def __iter__(self):
+        return iter(self.__dict__.values())
+
+    def __repr__(self):
+        return "Saved(" + ", ".join(self.__dict__) + ")"
+
+
 class Function:
     """Base class of every op; subclasses define ``forward`` and ``backward`` on arrays."""
 
     saved = None
     needs_input_grad = ()
     _freed = False
+
+    def save_for_backward(self, **values):
+        """Keep ``values`` (arrays, shapes, masks) for backward, by name: ``self.saved.<name>``."""
+        self.saved = Saved(**values)
 
     def forward(self, *arrays):
         raise NotImplementedError(f"{type(self).__name__} must define forward(self, *arrays)")
