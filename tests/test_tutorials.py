@@ -1,15 +1,28 @@
-"""Every tutorial runs, start to end, in fast mode (MINISE_FAST=1), so none of them can rot.
+"""Every tutorial runs, start to end, in fast mode (MINISE_FAST=1): as a script and as an executed
+notebook, so none of them can rot in either form.
 
 Each lesson asserts its own claims (minise's op equals the array version, gradcheck passes the
-right backward and fails the planted one), so exit code 0 means the lesson still teaches truth."""
+right backward and fails the planted one), so a lesson that runs to the end has checked itself.
+All runs start at once, in separate processes, from a clone as it is (minise on PYTHONPATH, not
+installed); each test collects its own. The notebook runs need jupytext, nbclient and ipykernel
+(the `test` extra) and are skipped, saying so, where one of them is missing.
+"""
+import importlib.util
+import json
 import os
 import subprocess
 import sys
 
 import pytest
 
-TUTORIALS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tutorials")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TUTORIALS = os.path.join(ROOT, "tutorials")
 LESSONS = sorted(f for f in os.listdir(TUTORIALS) if f[:2].isdigit() and f.endswith(".py"))
+NOTEBOOK_TOOLS = ("jupytext", "nbclient", "ipykernel")
+MISSING = [name for name in NOTEBOOK_TOOLS if importlib.util.find_spec(name) is None]
+HAVE_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
+FIGURES = {"03_conv2d.py": ["03_im2col"]}     # what each lesson draws
+TIMEOUT = 300
 
 
 def test_the_lessons_are_there_and_listed_in_the_readme():
@@ -17,31 +30,66 @@ def test_the_lessons_are_there_and_listed_in_the_readme():
     with open(os.path.join(TUTORIALS, "README.md"), encoding="utf-8") as f:
         readme = f.read()
     for lesson in LESSONS:
-        assert lesson in readme, f"{lesson} is missing from tutorials/README.md"
+        assert f"[{lesson}]({lesson})" in readme, f"{lesson} is missing from the table in tutorials/README.md"
 
 
 @pytest.fixture(scope="module")
-def lesson_runs():
-    """Every lesson started at once (they are independent processes), each collected when a test asks."""
-    env = dict(os.environ, MINISE_FAST="1", MPLBACKEND="Agg", MINISE_BACKEND="numpy")
-    started = {lesson: subprocess.Popen([sys.executable, os.path.join(TUTORIALS, lesson)], stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True, env=env, cwd=TUTORIALS)
-               for lesson in LESSONS}
-    yield started
+def runs(tmp_path_factory):
+    """Every lesson started at once as a script and (tools permitting) as a notebook."""
+    out = tmp_path_factory.mktemp("tutorials")
+    path = os.pathsep.join([ROOT] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
+    env = dict(os.environ, MINISE_FAST="1", MPLBACKEND="Agg", MINISE_BACKEND="numpy", PYTHONPATH=path)
+
+    def start(kind, lesson, command):
+        figures = out / kind / "figures"
+        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=TUTORIALS,
+                                env=dict(env, MINISE_FIGURES=str(figures)))
+
+    started = {}
+    for lesson in LESSONS:
+        started["script", lesson] = start("script", lesson, [sys.executable, os.path.join(TUTORIALS, lesson)])
+        if not MISSING:
+            started["notebook", lesson] = start("notebook", lesson, [
+                sys.executable, os.path.join(TUTORIALS, "run_notebook.py"), lesson, "--out", str(out / "notebook")])
+    yield out, started
     for process in started.values():
         if process.poll() is None:
             process.kill()
             process.communicate()
 
 
-@pytest.mark.parametrize("lesson", LESSONS)
-def test_tutorial_runs_in_fast_mode(lesson, lesson_runs):
+def finished(runs, kind, lesson):
+    out, started = runs
+    process = started[kind, lesson]
     try:
-        stdout, stderr = lesson_runs[lesson].communicate(timeout=180)
+        output, _ = process.communicate(timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
-        lesson_runs[lesson].kill()
-        pytest.fail(f"{lesson} took longer than 180 s in fast mode")
-    assert lesson_runs[lesson].returncode == 0, f"{lesson} failed:\n{stdout[-2000:]}\n{stderr[-4000:]}"
+        process.kill()
+        pytest.fail(f"{lesson} took longer than {TIMEOUT} s in fast mode as a {kind}")
+    assert process.returncode == 0, f"{lesson} failed as a {kind}:\n{output[-6000:]}"
+    return out, output
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_tutorial_runs_as_a_script_and_saves_its_figures(lesson, runs):
+    out, _ = finished(runs, "script", lesson)
+    if HAVE_MATPLOTLIB:
+        for name in FIGURES.get(lesson, []):
+            assert (out / "script" / "figures" / f"{name}.png").stat().st_size > 1000, f"{lesson} saved no {name}.png"
+
+
+@pytest.mark.skipif(bool(MISSING), reason=f"running lessons as notebooks needs {', '.join(MISSING)} "
+                                          "(pip install -e '.[test]')")
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_tutorial_runs_as_a_notebook_and_shows_its_figures_inline(lesson, runs):
+    out, _ = finished(runs, "notebook", lesson)
+    with open(out / "notebook" / (lesson[:-3] + ".ipynb"), encoding="utf-8") as f:
+        cells = json.load(f)["cells"]
+    outputs = [o for cell in cells if cell["cell_type"] == "code" for o in cell.get("outputs", [])]
+    assert not [o for o in outputs if o["output_type"] == "error"]
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    if HAVE_MATPLOTLIB:
+        assert len(images) >= len(FIGURES.get(lesson, [])), f"{lesson} showed no figure inline"
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
@@ -50,3 +98,13 @@ def test_tutorial_is_a_jupytext_percent_file(lesson):
         text = f.read()
     assert text.startswith("# %% [markdown]\n# # "), "a lesson opens with a markdown cell and a title"
     assert text.count("# %% [markdown]") >= 3 and text.count("\n# %%\n") >= 3
+
+
+def test_converted_notebooks_and_figures_are_ignored_by_git():
+    """Running the lessons as notebooks, or their figures as scripts, leaves no untracked file behind."""
+    if subprocess.run(["git", "-C", ROOT, "rev-parse"], capture_output=True).returncode:
+        pytest.skip("not a git checkout")
+    probes = ["tutorials/01_autograd.ipynb", "tutorials/notebooks/01_autograd.ipynb", "tutorials/figures/03_im2col.png",
+              "tutorials/.ipynb_checkpoints/01_autograd-checkpoint.ipynb"]
+    ignored = subprocess.run(["git", "-C", ROOT, "check-ignore", *probes], capture_output=True, text=True).stdout.split()
+    assert sorted(ignored) == sorted(probes)
