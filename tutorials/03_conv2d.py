@@ -14,6 +14,7 @@ import numpy as np
 import minise
 import minise.functional as F
 from minise import Tensor
+from lesson_figures import new_figure, show          # tutorials/lesson_figures.py: inline in Jupyter, a PNG file otherwise
 
 FAST = os.environ.get("MINISE_FAST") == "1"
 rng = np.random.default_rng(0)
@@ -86,6 +87,31 @@ def conv_im2col(x, w, b, stride=1, padding=0):
     return y.reshape(len(x), F, Ho, Wo), cols
 
 
+# %% [markdown]
+# A picture makes the layout plain. One 5×5 image with values 0…24, a 3×3 kernel, stride 1: every
+# output pixel (i, j) owns one column of `cols`, and that column is its window read row by row.
+
+# %%
+picture = np.arange(25.0).reshape(1, 1, 5, 5)
+picture_cols = im2col(picture, 3, 3, 1, 3, 3)[0]                      # (9, 9): K = 1·3·3 rows, 3·3 columns
+i, j = 1, 2
+assert np.array_equal(picture_cols[:, i * 3 + j], picture[0, 0, i:i + 3, j:j + 3].ravel())
+
+figure = new_figure(figsize=(9, 3.6))
+if figure is not None:
+    from matplotlib.patches import Rectangle
+    left, right = figure.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.5]})
+    for ax, data, title in ((left, picture[0, 0], "x (5×5)"), (right, picture_cols, "cols (K = 9 rows, Ho·Wo = 9 columns)")):
+        ax.imshow(data, cmap="Blues", vmin=-5, vmax=30)
+        for (r, c), v in np.ndenumerate(data):
+            ax.text(c, r, f"{v:.0f}", ha="center", va="center", fontsize=8)
+        ax.set(title=title, xticks=[], yticks=[])
+    left.add_patch(Rectangle((j - 0.5, i - 0.5), 3, 3, fill=False, edgecolor="red", linewidth=2.5))
+    right.add_patch(Rectangle((i * 3 + j - 0.5, -0.5), 1, 9, fill=False, edgecolor="red", linewidth=2.5))
+    right.set_xlabel(f"column {i * 3 + j} = output pixel (i, j) = ({i}, {j})")
+    show(figure, "03_im2col")
+
+# %%
 y_im2col, cols = conv_im2col(x, w, b, stride=2, padding=1)
 y_minise = F.conv2d(Tensor(x), Tensor(w), Tensor(b), stride=2, padding=1).data
 print("loops vs im2col:", np.abs(y_loops - y_im2col).max(), " loops vs minise:", np.abs(y_loops - y_minise).max())
@@ -151,8 +177,9 @@ print(minise.gradcheck(lambda a, k, c: F.conv2d(a, k, c, stride=2, padding=1), s
 #   j·s + q·d]: a 3×3 kernel with d = 2 sees a 5×5 area with 9 weights. The output size becomes
 #   Ho = ⌊(H + 2P − d·(kH − 1) − 1) / s⌋ + 1.
 # * **groups** G split the channels into G independent convolutions: output channel f sees only
-#   the C/G input channels of its group, so w has shape (F, C/G, kH, kW). G = C = F is a
-#   *depthwise* convolution (ResNeXt, MobileNet). minise runs a grouped convolution as G
+#   the C/G input channels of its group, so w has shape (F, C/G, kH, kW). ResNeXt's 3×3 layers
+#   are grouped with G = 32 (each group sees C/32 channels); the extreme G = C, one channel per
+#   group, is a *depthwise* convolution (MobileNet). minise runs a grouped convolution as G
 #   im2col products side by side.
 
 # %%

@@ -92,8 +92,14 @@ print(minise.gradcheck(lambda a: F.avg_pool2d(a, 3, stride=2, padding=1), [Tenso
 #     gxⱼ = Σᵢ gᵢ ∂x̂ᵢ/∂xⱼ = (1 / (m·σ)) · (m·gⱼ − Σᵢ gᵢ − x̂ⱼ · Σᵢ gᵢx̂ᵢ)
 #
 # Read it: the gradient is g, minus its mean (the μ path), minus its projection on x̂ (the σ
-# path). The output of batch-norm cannot change under a shift or a scaling of its input, so its
-# gradient must be orthogonal to both directions. And the classic bug, forgetting the σ path, is
+# path). The output of batch-norm cannot change under a shift of its input (μ moves with it), so
+# its gradient is orthogonal to the all-ones direction: Σⱼ gxⱼ = 0 exactly. Under a scaling
+# x → (1 + t)x it is invariant only when ε = 0: σ = √(σ_B² + ε) (σ_B² the batch variance) does not
+# grow with x, so x̂ still moves a little. Using x − μ = σ·x̂, Σ x̂ = 0 and Σ x̂² = m·σ_B²/σ²:
+#
+# $$\sum_j g_{x_j}(x_j - \mu) = \Big(\sum_i g_i \hat x_i\Big)\,\frac{\varepsilon}{\sigma_B^2 + \varepsilon}$$
+#
+# zero for ε = 0, small (not zero) for the usual ε = 1e-5. Both facts are checked below. And the classic bug, forgetting the σ path, is
 # invisible with an all-ones gy, because Σ x̂ = 0 kills the term anyway.
 
 # %%
@@ -115,6 +121,18 @@ def batchnorm_backward(gy, cache):
 m, d = (6, 3) if FAST else (32, 8)
 inputs = {"x": rng.standard_normal((m, d)) * 3 + 1, "gamma": rng.uniform(0.5, 2, d), "beta": rng.standard_normal(d)}
 print(minise.check_backward(batchnorm_forward, batchnorm_backward, inputs, seed=0))
+
+gy, along = rng.standard_normal((m, d)), {}
+for eps in (1e-5, 0.0):                  # the shift and the scaling directions, with and without ε
+    _, (x_hat, inv_std, gamma) = batchnorm_forward(inputs["x"], inputs["gamma"], inputs["beta"], eps)
+    gx = batchnorm_backward(gy, (x_hat, inv_std, gamma))[0]
+    centred = inputs["x"] - inputs["x"].mean(axis=0)
+    var = inputs["x"].var(axis=0)
+    along_scaling = along[eps] = (gx * centred).sum(axis=0)
+    predicted = (gy * gamma * x_hat).sum(axis=0) * eps / (var + eps)
+    print(f"eps = {eps:g}: Σ gx = {np.abs(gx.sum(axis=0)).max():.1e},  gx·(x − μ) = {np.abs(along_scaling).max():.1e}")
+    assert np.allclose(gx.sum(axis=0), 0, atol=1e-10) and np.allclose(along_scaling, predicted, atol=1e-10)
+assert np.abs(along[0.0]).max() < 1e-10 < 1e-8 < np.abs(along[1e-5]).max()     # zero only for ε = 0
 
 tensors = {k: Tensor(v, requires_grad=True) for k, v in inputs.items()}
 y = F.batch_norm(tensors["x"], None, None, tensors["gamma"], tensors["beta"], training=True)
