@@ -21,7 +21,9 @@ from collections import namedtuple
 from collections.abc import Mapping
 
 from .. import backend
+from ..hooks import add_hook
 from ..tensor import Tensor
+from .hooks import backward_hook_call, run_forward_hooks, run_forward_pre_hooks
 from .state import copy_state_into, check_state_dict
 
 
@@ -59,13 +61,20 @@ class Module:
         object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "training", True)
+        for hooks in ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks"):
+            object.__setattr__(self, hooks, {})
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward(self, ...)")
 
     def __call__(self, *args, **kwargs):
+        if self._forward_pre_hooks:
+            args = run_forward_pre_hooks(self, self._forward_pre_hooks.values(), args)
+        backward_hooks = backward_hook_call(self, self._backward_hooks.values()) if self._backward_hooks else None
+        if backward_hooks is not None:
+            args = backward_hooks.setup_inputs(args)
         try:
-            return self.forward(*args, **kwargs)
+            output = self.forward(*args, **kwargs)
         except InputShapeError as error:         # prefix the child's name: "layer1.0.conv1: ..."
             for name, child in self._modules.items():
                 if child is error.module:
@@ -73,6 +82,26 @@ class Module:
                     error.module = self
                     break
             raise
+        if self._forward_hooks:
+            output = run_forward_hooks(self, self._forward_hooks.values(), args, output)
+        if backward_hooks is not None:
+            output = backward_hooks.setup_outputs(output)
+        return output
+
+    # -- hooks (PyTorch's names and arguments; see minise/nn/hooks.py) ----------------------------
+    def register_forward_pre_hook(self, hook, *, prepend=False):
+        """``hook(module, inputs)`` before every forward; a non-None result replaces the inputs."""
+        return _register(self._forward_pre_hooks, hook, prepend, "register_forward_pre_hook")
+
+    def register_forward_hook(self, hook, *, prepend=False):
+        """``hook(module, inputs, output)`` after every forward; a non-None result replaces the output.
+        Returns a handle: ``handle.remove()`` takes the hook off."""
+        return _register(self._forward_hooks, hook, prepend, "register_forward_hook")
+
+    def register_full_backward_hook(self, hook, *, prepend=False):
+        """``hook(module, grad_input, grad_output)`` when the gradients of this call's inputs are known;
+        a non-None result (a tuple, one entry per Tensor input) replaces grad_input."""
+        return _register(self._backward_hooks, hook, prepend, "register_full_backward_hook")
 
     # -- registration ---------------------------------------------------------------------------
     def __setattr__(self, name, value):
@@ -318,6 +347,16 @@ class _NoMemo(set):
 
     def add(self, item):
         pass
+
+
+def _register(hooks, hook, prepend, what):
+    handle = add_hook(hooks, hook, what)
+    if prepend:                                  # dicts keep insertion order: rebuild with this one first
+        others = {k: v for k, v in hooks.items() if k != handle.id}
+        hooks.clear()
+        hooks[handle.id] = hook
+        hooks.update(others)
+    return handle
 
 
 def _forget(module, name):
