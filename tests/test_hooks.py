@@ -9,8 +9,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from minise import Tensor, nn, no_grad  # noqa: E402
-from minise.hooks import RemovableHandle  # noqa: E402
+from minise import Tensor, nn, no_grad
+from minise.hooks import RemovableHandle
 
 
 def twins(seed=0):

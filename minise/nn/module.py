@@ -24,7 +24,7 @@ from .. import backend
 from ..hooks import add_hook
 from ..tensor import Tensor
 from .hooks import backward_hook_call, run_forward_hooks, run_forward_pre_hooks
-from .state import copy_state_into, check_state_dict
+from .state import check_state_dict, copy_state_into
 
 
 class Parameter(Tensor):
