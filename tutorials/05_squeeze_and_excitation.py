@@ -6,9 +6,12 @@
 # (*squeeze*), feed those numbers through a tiny two-layer network that outputs one gate in
 # (0, 1) per channel (*excitation*), and multiply each channel by its gate (*scale*):
 #
-#     z = (1/HW) Σ_{h,w} x[:, :, h, w]            (N, C)     squeeze: global average pooling
-#     s = σ(W₂ · ReLU(W₁ · z + b₁) + b₂)          (N, C)     excitation: C → C/r → C
-#     y = x · s  (channel by channel)             (N, C, H, W)
+# $$z_{nc} = \frac{1}{HW}\sum_{h,w} x_{nchw} \qquad \text{squeeze: global average pooling, } (N, C)$$
+#
+# $$s = \sigma\big(\mathrm{ReLU}(z W_1^\top + b_1)\, W_2^\top + b_2\big) \qquad
+#   \text{excitation: } C \to C/r \to C,\ (N, C)$$
+#
+# $$y_{nchw} = x_{nchw}\, s_{nc} \qquad \text{scale, channel by channel: } (N, C, H, W)$$
 #
 # The excitation is a bottleneck of two fully connected layers, FC → ReLU → FC → sigmoid, with a
 # reduction ratio r: the paper settles on r = 16, minise's default (`nn.SEBlock(C, reduction=16)`;
@@ -42,9 +45,9 @@ rng = np.random.default_rng(0)
 # ## The block with arrays, and with `minise.nn.SEBlock`
 
 # %%
-N, C, H, W, r = 2, 8, 5, 5, 4
-x = rng.standard_normal((N, C, H, W))
-w1, b1 = rng.standard_normal((C // r, C)) * 0.5, rng.standard_normal(C // r)
+N, C, H, W, r = 4, 8, 5, 5, 4
+x = rng.standard_normal((N, C, H, W)) + rng.standard_normal((N, C, 1, 1))     # channels with means of their own
+w1, b1 = rng.standard_normal((C // r, C)) * 0.5, rng.standard_normal(C // r) * 0.3
 w2, b2 = rng.standard_normal((C, C // r)) * 0.5, rng.standard_normal(C)
 
 z = x.mean(axis=(2, 3))                                         # (N, C)      squeeze
@@ -61,11 +64,10 @@ assert np.allclose(block(Tensor(x)).data, y)
 # %% [markdown]
 # ## The backward of the scale step
 #
-# y[n,c,h,w] = x[n,c,h,w] · s[n,c]. Each x element is used once; each gate s[n,c] multiplies all
+# $y_{nchw} = x_{nchw}\, s_{nc}$. Each x element is used once; each gate $s_{nc}$ multiplies all
 # H·W positions of its channel, so its gradient collects H·W terms:
 #
-#     gx[n,c,h,w] = gy[n,c,h,w] · s[n,c]
-#     gs[n,c]     = Σ_{h,w} gy[n,c,h,w] · x[n,c,h,w]
+# $$g_{x,nchw} = g_{y,nchw}\, s_{nc} \qquad g_{s,nc} = \sum_{h,w} g_{y,nchw}\, x_{nchw}$$
 #
 # This is `F.scale_channels` (the `ScaleChannels` op in minise/functional/scale.py); check it:
 
@@ -76,6 +78,76 @@ F.scale_channels(tx, ts).backward(gy)
 assert np.allclose(tx.grad, gy * s[:, :, None, None]) and np.allclose(ts.grad, (gy * x).sum(axis=(2, 3)))
 print(minise.gradcheck(F.scale_channels, {"x": Tensor(x, requires_grad=True), "s": Tensor(s, requires_grad=True)},
                        seed=0, max_elements=40))
+
+# %% [markdown]
+# ## The whole block's backward, derived
+#
+# Name every intermediate of the forward pass, then walk it backwards, one step per line, each
+# step an op whose backward lesson 1 derived:
+#
+# | forward | backward |
+# |---|---|
+# | $z = \frac{1}{HW}\sum_{h,w} x$ | $g_x \mathrel{+}= g_z / HW$, copied to every position (a mean spreads evenly) |
+# | $a_1 = z W_1^\top + b_1$ | $g_z = g_{a_1} W_1,\ g_{W_1} = g_{a_1}^\top z,\ g_{b_1} = \sum_n g_{a_1}$ (linear) |
+# | $h = \mathrm{ReLU}(a_1)$ | $g_{a_1} = g_h \cdot [a_1 > 0]$ |
+# | $a_2 = h W_2^\top + b_2$ | $g_h = g_{a_2} W_2,\ g_{W_2} = g_{a_2}^\top h,\ g_{b_2} = \sum_n g_{a_2}$ (linear) |
+# | $s = \sigma(a_2)$ | $g_{a_2} = g_s \cdot s(1 - s)$ |
+# | $y = x \cdot s$ | $g_x = g_y \cdot s,\ g_s = \sum_{h,w} g_y \cdot x$ (the scale, above) |
+#
+# Read the right column from the bottom up: that is the backward pass. x appears twice in the
+# forward (in the squeeze and in the scale), so its gradient is the sum of the two paths.
+
+# %%
+def se_forward(x, w1, b1, w2, b2):
+    z = x.mean(axis=(2, 3))                               # (N, C)       squeeze
+    a1 = z @ w1.T + b1                                    # (N, C/r)
+    h = np.maximum(a1, 0)
+    a2 = h @ w2.T + b2                                    # (N, C)
+    s = 1 / (1 + np.exp(-a2))                             # (N, C)       gates
+    y = x * s[:, :, None, None]                           # (N, C, H, W) scale
+    return y, (x, z, a1, h, s, w1, w2)
+
+
+def se_backward(gy, cache, squeeze_path=True):
+    x, z, a1, h, s, w1, w2 = cache
+    gx = gy * s[:, :, None, None]                         # scale, direct path
+    gs = (gy * x).sum(axis=(2, 3))                        # (N, C)
+    ga2 = gs * s * (1 - s)                                # sigmoid
+    gh, gw2, gb2 = ga2 @ w2, ga2.T @ h, ga2.sum(axis=0)   # fc2
+    ga1 = gh * (a1 > 0)                                   # ReLU
+    gz, gw1, gb1 = ga1 @ w1, ga1.T @ z, ga1.sum(axis=0)   # fc1
+    if squeeze_path:
+        gx = gx + gz[:, :, None, None] / (x.shape[2] * x.shape[3])   # squeeze: the second path into x
+    return gx, gw1, gb1, gw2, gb2
+
+
+def se_backward_without_squeeze(gy, cache):               # planted bug: the path through the gates forgotten
+    return se_backward(gy, cache, squeeze_path=False)
+
+
+arrays = {"x": x, "w1": w1, "b1": b1, "w2": w2, "b2": b2}
+_, cache = se_forward(*arrays.values())
+active = cache[2] > 0
+print(f"{active.sum()} of {active.size} hidden units active")
+assert active.any() and not active.all()                  # the ReLU's mask is exercised both ways
+print(minise.check_backward(se_forward, se_backward, arrays, seed=0))
+report = minise.check_backward(se_forward, se_backward_without_squeeze, arrays, seed=0, raise_exception=False)
+print(report)
+assert not report and not report["x"].passed and report["w1"].passed
+
+# %% [markdown]
+# And minise's `nn.SEBlock`, differentiated by the engine op by op, gives the same five gradients:
+
+# %%
+gy = rng.standard_normal(x.shape)
+tx = Tensor(x, requires_grad=True)
+block.zero_grad()
+block(tx).backward(gy)
+derived = se_backward(gy, cache)
+engine = (tx.grad, block.fc1.weight.grad, block.fc1.bias.grad, block.fc2.weight.grad, block.fc2.bias.grad)
+for name, ours, theirs in zip(arrays, derived, engine):
+    print(f"{name:>3}: derived vs nn.SEBlock, max difference {np.abs(ours - theirs).max():.1e}")
+    assert np.allclose(ours, theirs)
 
 # %% [markdown]
 # ## Two paths into x, and the 1/HW

@@ -46,12 +46,17 @@ def main(argv=None):
     parser.add_argument("lessons", nargs="*", help="lesson files (default: all of them)")
     parser.add_argument("--out", default=os.path.join(HERE, "notebooks"), help="where executed notebooks go")
     args = parser.parse_args(argv)
+    try:
+        from nbclient.exceptions import CellExecutionError, DeadKernelError
+    except ImportError as error:
+        print(f"running lessons as notebooks needs jupytext, nbclient and ipykernel: {error}", file=sys.stderr)
+        return 2
     failed = []
     for lesson in args.lessons or lessons():
         lesson = os.path.basename(lesson)
         try:
             print("executed:", run(lesson, args.out))
-        except Exception as error:                  # a failing cell: name the lesson, go on with the rest
+        except (CellExecutionError, DeadKernelError, TimeoutError) as error:     # name the lesson, run the rest
             failed.append(lesson)
             print(f"{lesson} failed as a notebook: {type(error).__name__}: {error}", file=sys.stderr)
     return 1 if failed else 0
