@@ -11,11 +11,14 @@
 
 # %%
 import os
+import re
 
 import numpy as np
 
 import minise
 import minise.functional as F
+import minise.viz
+from lesson_figures import show_dot          # tutorials/lesson_figures.py: inline in Jupyter, a PNG file otherwise
 
 FAST = os.environ.get("MINISE_FAST") == "1"        # the test suite's quick mode (unused here: it is fast)
 np.set_printoptions(precision=4, suppress=True)
@@ -135,6 +138,18 @@ print("minise        a.grad", ma.grad, " b.grad", mb.grad)
 print("by hand       a.grad", by_hand[0], " b.grad", by_hand[1])
 assert np.allclose(a.grad, ma.grad) and np.allclose(b.grad, mb.grad)
 assert np.allclose(a.grad, by_hand[0]) and np.allclose(b.grad, by_hand[1])
+
+# %% [markdown]
+# minise recorded the same graph while computing forward: four ops (two products, a sum of two
+# tensors, the final sum) and the two leaves. `minise.viz.to_dot` writes it as Graphviz text, with
+# arrows in the direction the forward pass went; backward walks them the other way.
+
+# %%
+mL = (md * md).sum()
+dot = minise.viz.to_dot(mL, {"a": ma, "b": mb})
+nodes = re.findall(r"^\s+n\d+ \[label=", dot, re.M)
+assert len(nodes) == 4 + 2 + 1, dot                       # four ops, two leaves, the output
+show_dot(dot, "01_graph")
 
 # %% [markdown]
 # ### Why the order matters: a breadth-first walk gets it wrong

@@ -5,6 +5,7 @@
         ax = figure.subplots()
         ...
         show(figure, "03_im2col")              # -> tutorials/figures/03_im2col.png (and inline in Jupyter)
+    show_dot(minise.viz.to_dot(y), "01_graph")  # a recorded graph, drawn by Graphviz
 
 Figures go to `tutorials/figures/` (ignored by git), or to the folder named by MINISE_FIGURES.
 No pyplot: nothing here depends on, or changes, matplotlib's interactive backend.
@@ -38,6 +39,20 @@ def show(figure, name):
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
     return show_png(buffer.getvalue(), name)
+
+
+def show_dot(dot, name):
+    """Render Graphviz DOT text as <figure_dir>/<name>.png and display it in a notebook; without the
+    graphviz package or its dot program, print the DOT text instead. Returns the path or None."""
+    import shutil
+    try:
+        import graphviz
+    except ImportError:
+        graphviz = None
+    if graphviz is None or shutil.which("dot") is None:
+        print("(graphviz and its dot program are not installed: the graph as DOT text)\n" + dot)
+        return None
+    return show_png(graphviz.Source(dot).pipe(format="png"), name)
 
 
 def show_png(png, name):
