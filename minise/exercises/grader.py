@@ -37,7 +37,6 @@ Exit code 0 when every check of every file passes, 1 otherwise, 2 when a file is
 """
 import argparse
 import os
-import sys
 import time
 import warnings
 
@@ -45,7 +44,8 @@ import numpy as np
 
 from ..gradcheck import check_backward
 from .forwards import FORWARDS
-from .sandbox_client import Solution, SolutionError, clean
+from .sandbox_client import Solution, SolutionError, clean, describe_confinement
+from .source import SourceError
 from .specs import EXERCISES
 
 CASES = 3                # random cases for the forward and backward checks
@@ -197,8 +197,9 @@ CHECKS = [("forward", check_forward), ("backward", check_backward_values),
 class Grade:
     """The outcome for one file: ``results`` is a list of (check, passed, message)."""
 
-    def __init__(self, path, exercise, seed, results, error=None):
+    def __init__(self, path, exercise, seed, results, error=None, confinement=None):
         self.path, self.exercise, self.seed, self.results, self.error = path, exercise, seed, results, error
+        self.confinement = confinement
         self.score = sum(passed for _, passed, _ in results)
         self.total = len(CHECKS)
         self.passed = error is None and self.score == self.total
@@ -209,6 +210,8 @@ class Grade:
     def __str__(self):
         title = EXERCISES[self.exercise].title if self.exercise in EXERCISES else "?"
         lines = [f"{self.path}: exercise {self.exercise or '?'} ({title}), seed {self.seed}"]
+        if self.confinement:
+            lines.append(f"  confinement: {self.confinement}")
         if self.error:
             lines.append("  ERROR " + self.error.replace("\n", "\n        | "))
         for check, passed, message in self.results:
@@ -230,23 +233,30 @@ def _describe(exc):
     return text
 
 
-def grade(path, exercise=None, seed=None, timeout=20.0):
-    """Grade one solution file; returns a :class:`Grade` (truthy when every check passes)."""
+def grade(path, exercise=None, seed=None, timeout=20.0, require_confinement=False, audit_hook=True):
+    """Grade one solution file; returns a :class:`Grade` (truthy when every check passes).
+
+    ``require_confinement``: refuse to run the solution's code unless the kernel confines it.
+    ``audit_hook=False`` leaves the kernel alone to confine it (the tests prove it holds)."""
     seed = int.from_bytes(os.urandom(4), "big") if seed is None else int(seed)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"no such solution file: {path}")
     try:
-        solution = Solution(path, timeout, total=max(TOTAL_SECONDS, 3 * timeout))
+        solution = Solution(path, timeout, total=max(TOTAL_SECONDS, 3 * timeout), audit_hook=audit_hook)
+    except SourceError as exc:
+        return Grade(path, exercise, seed, [], str(exc))
     except SolutionError as exc:
         return Grade(path, exercise, seed, [], f"the file could not be loaded: {_describe(exc)}")
     with solution:
+        confinement = describe_confinement(solution.confinement)
+        if require_confinement and not (solution.confinement or {}).get("kernel"):
+            return Grade(path, exercise, seed, [], "not graded: the kernel could not confine the solution's process "
+                                                   f"({confinement}) and --require-confinement was given", confinement)
         name = exercise or solution.exercise or os.path.splitext(os.path.basename(path))[0]
         if exercise and solution.exercise and solution.exercise != exercise:
             return Grade(path, exercise, seed, [], f"the file says EXERCISE = {clean(solution.exercise, 60)!r}, "
-                                                   f"but it is graded as {exercise}")
+                                                   f"but it is graded as {exercise}", confinement)
         if name not in EXERCISES:
             return Grade(path, None, seed, [], f"unknown exercise {clean(name, 60)!r}: the file needs a line EXERCISE = \"...\" "
-                                               f"with one of {', '.join(EXERCISES)}")
+                                               f"with one of {', '.join(EXERCISES)}", confinement)
         rng = np.random.default_rng(seed)
         results, shown = [], set()
         for check, run in CHECKS:
@@ -261,7 +271,7 @@ def grade(path, exercise=None, seed=None, timeout=20.0):
                     text = first + " (details above)"
                 shown.add(details)
                 results.append((check, False, text))
-        return Grade(path, name, seed, results)
+        return Grade(path, name, seed, results, confinement=confinement)
 
 
 def main(argv=None):
@@ -272,13 +282,9 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, help="repeat a run exactly (default: fresh random cases)")
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds allowed per call (default 20)")
     args = parser.parse_args(argv)
-    all_passed = True
+    worst = 0
     for path in args.files:
-        try:
-            result = grade(path, args.exercise, args.seed, args.timeout)
-        except FileNotFoundError as exc:
-            print(f"minise grade: {exc}", file=sys.stderr)
-            return 2
-        print(result)
-        all_passed = all_passed and result.passed
-    return 0 if all_passed else 1
+        result = grade(path, args.exercise, args.seed, args.timeout)
+        print(result, flush=True)
+        worst = max(worst, 0 if result.passed else 2 if not result.results and not os.path.isfile(path) else 1)
+    return worst

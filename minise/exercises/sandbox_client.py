@@ -1,11 +1,13 @@
 """The grader's handle on a solution's process (see :mod:`minise.exercises.sandbox`).
 
-``Solution(path)`` starts ``python -P sandbox.py path`` and offers ``forward(case)`` and
+``Solution(path)`` starts the confined process, reads what confinement it got (sent before any of
+the solution's code exists there), sends it the solution's source, and offers ``forward(case)`` and
 ``backward(case, handle, gout)``; each waits at most ``timeout`` seconds (and never past the file's
-overall ``deadline``) and kills the process when time runs out. Every reply is checked here, in the
-grader's process: its size, its header, each array's dtype and shape. The solution's exceptions come
-back as :class:`SolutionError` with its message and the end of its traceback, cleaned of control
-characters so that nothing a solution prints can pass for the grader's own lines.
+overall deadline) and kills the process when time runs out. Every reply is checked here, in the
+grader's process: its size, its header, each array's dtype and shape. The solution's prints arrive
+on a pipe that is drained while waiting and kept only in part (a print flood costs nothing). Its
+exceptions come back as :class:`SolutionError`, cleaned of control characters and of the words
+the grader's own verdict uses, so that nothing a solution prints can pass for a grader line.
 """
 import os
 import re
@@ -13,21 +15,26 @@ import selectors
 import struct
 import subprocess
 import sys
-import tempfile
 import time
 
 import numpy as np
 
-from .sandbox import pack, unpack
+from .protocol import pack, unpack
+from .source import read_source
 
 SANDBOX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sandbox.py")
+NUMPY_SITE = os.path.dirname(os.path.dirname(os.path.abspath(np.__file__)))
 MAX_MESSAGE = 64 << 20            # bytes: far above any case's gradients
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+KEPT_OUTPUT = 1 << 16             # bytes of the solution's printed text kept (the end of it)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+_VERDICT = re.compile(r"(?i)(p)(ass)")
 
 
 def clean(text, limit=2000):
-    """A solution's text made safe to print: no control characters, no terminal escapes, bounded."""
+    """A solution's text made safe to print: no control characters, no terminal escapes, no word
+    "PASS" (shown as "P·ASS", so that `grep PASSED` finds only the grader's verdicts), bounded."""
     text = _CONTROL.sub("?", str(text).replace("\r\n", "\n").replace("\t", "    "))
+    text = _VERDICT.sub(r"\1·\2", text)
     return text if len(text) <= limit else text[:limit] + " [...]"
 
 
@@ -40,25 +47,48 @@ class SolutionError(Exception):
         self.kind, self.message, self.details = kind, message, details
 
 
-class _Stream:
-    """Blocking reads from the child's pipe, each with a deadline."""
+def describe_confinement(report):
+    """One line: what confined the solution's process."""
+    if not isinstance(report, dict):
+        return "unknown: the solution's process did not say"
+    if report.get("kernel"):
+        abi = report["landlock"]
+        fences = "files" + (", TCP" if abi >= 4 else "") + (", signals, abstract sockets" if abi >= 6 else "")
+        extra = [name for key, name in [("seccomp", "seccomp"), ("no_new_privs", "no new privileges"),
+                                        ("capabilities_dropped", "no capabilities"), ("session", "own session")]
+                 if report.get(key)]
+        text = f"Landlock ABI {abi} ({fences}) + " + " + ".join(extra + ["rlimits"] if report.get("rlimits") else extra)
+        return text + ("" if report.get("audit_hook") else " (audit hook off)")
+    problems = "; ".join(str(p) for p in report.get("problems", [])) or "no kernel confinement"
+    return f"audit hook only: {problems}; not proof against a determined student"
 
-    def __init__(self, fd, seconds):
-        self.fd, self.deadline = fd, time.monotonic() + seconds
+
+class _Pipes:
+    """Reads of the reply pipe with a deadline, draining the solution's printed text meanwhile."""
+
+    def __init__(self, reply_fd, text_fd, keep):
         self.selector = selectors.DefaultSelector()
-        self.selector.register(fd, selectors.EVENT_READ)
+        self.reply_fd, self.keep = reply_fd, keep
+        self.selector.register(reply_fd, selectors.EVENT_READ)
+        self.selector.register(text_fd, selectors.EVENT_READ)
 
-    def read(self, n):
+    def read(self, n, deadline):
         chunks, need = [], n
         while need:
-            left = self.deadline - time.monotonic()
-            if left <= 0 or not self.selector.select(left):
+            left = deadline - time.monotonic()
+            if left <= 0:
                 raise TimeoutError
-            chunk = os.read(self.fd, min(need, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            need -= len(chunk)
+            for key, _ in self.selector.select(left):
+                chunk = os.read(key.fd, min(need, 1 << 20) if key.fd == self.reply_fd else 1 << 16)
+                if key.fd != self.reply_fd:
+                    if not chunk:
+                        self.selector.unregister(key.fd)
+                    self.keep(chunk)
+                    continue
+                if not chunk:
+                    return b"".join(chunks)
+                chunks.append(chunk)
+                need -= len(chunk)
         return b"".join(chunks)
 
     def close(self):
@@ -68,26 +98,41 @@ class _Stream:
 class Solution:
     """A solution file loaded in its own confined process."""
 
-    def __init__(self, path, timeout=20.0, total=None):
+    def __init__(self, path, timeout=20.0, total=None, audit_hook=True):
         self.path, self.timeout = os.path.abspath(path), timeout
         self.deadline = time.monotonic() + (total if total is not None else 10 * timeout)
-        self.modified, self.backward_runs = [], 0
-        self.log = tempfile.TemporaryFile()
-        python = [sys.executable] + (["-P"] if sys.version_info >= (3, 11) else [])
-        self.process = subprocess.Popen(python + [SANDBOX, self.path], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, stderr=self.log, cwd=os.path.dirname(self.path))
-        self.dead = None
-        hello, _ = self._reply("loading the file")
+        self.modified, self.backward_runs, self.printed, self.dead = [], 0, 0, None
+        self._text = bytearray()
+        source = read_source(self.path)                  # raises SourceError: the file is not gradable
+        argv = [sys.executable, "-I", "-S", SANDBOX, self.path, NUMPY_SITE] + ([] if audit_hook else ["--no-audit-hook"])
+        self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        cwd=os.path.dirname(SANDBOX))
+        self.pipes = _Pipes(self.process.stdout.fileno(), self.process.stderr.fileno(), self._keep)
+        self.confinement = None
+        try:
+            meta, _ = self._reply("starting")
+            self.confinement = meta.get("confinement")
+            self._send({"op": "load"}, [np.frombuffer(source.encode("utf-8"), np.uint8)])
+            hello, _ = self._reply("loading the file")
+        except BaseException:
+            self._stop("it could not be loaded")
+            self.close()
+            raise
         exercise = hello.get("exercise")
         self.exercise = exercise if isinstance(exercise, str) else None
+
+    def _keep(self, chunk):
+        self.printed += len(chunk)
+        self._text += chunk
+        del self._text[:-KEPT_OUTPUT]
 
     def _reply(self, doing, timeout=None):
         if self.dead:
             raise SolutionError("", f"not run: {self.dead}")
-        seconds = min(self.timeout if timeout is None else timeout, self.deadline - time.monotonic())
-        stream = _Stream(self.process.stdout.fileno(), max(seconds, 0))
+        seconds = max(min(self.timeout if timeout is None else timeout, self.deadline - time.monotonic()), 0)
+        deadline = time.monotonic() + seconds
         try:
-            head = stream.read(8)
+            head = self.pipes.read(8, deadline)
             if len(head) < 8:
                 meta = None
             else:
@@ -96,7 +141,7 @@ class Solution:
                     self._stop(f"the solution sent {size} bytes while {doing}")
                     raise SolutionError("", f"the solution's process sent a reply of {size} bytes while {doing}; "
                                         "gradients are never that large")
-                body = stream.read(size)
+                body = self.pipes.read(size, deadline)
                 meta, arrays = unpack(body) if len(body) == size else (None, [])
         except TimeoutError:
             self._stop(f"the solution was stopped after {seconds:.3g} s while {doing}")
@@ -105,8 +150,6 @@ class Solution:
         except (ValueError, UnicodeDecodeError, struct.error) as exc:
             self._stop("the solution's process sent a garbled reply")
             raise SolutionError("", f"the solution's process sent a garbled reply while {doing} ({exc})") from None
-        finally:
-            stream.close()
         if meta is None:
             self._stop(f"the solution's process ended while {doing}")
             raise SolutionError("crash", f"the solution's process ended while {doing}", self.output_tail())
@@ -147,8 +190,10 @@ class Solution:
         return grads
 
     def output_tail(self, chars=1500):
-        self.log.seek(0)
-        return self.log.read()[-4 * chars:].decode("utf-8", "replace")[-chars:]
+        text = bytes(self._text).decode("utf-8", "replace")[-chars:]
+        if self.printed > len(self._text):
+            text = f"[the solution printed {self.printed:,} bytes; the last {len(text)} characters:]\n" + text
+        return text
 
     def _stop(self, why):
         self.dead = why
@@ -164,7 +209,8 @@ class Solution:
             except (OSError, subprocess.TimeoutExpired):
                 self.process.kill()
                 self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout):
+        self.pipes.close()
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
             try:
                 stream.close()
             except OSError:
@@ -175,5 +221,4 @@ class Solution:
 
     def __exit__(self, *exc):
         self.close()
-        self.log.close()
         return False
