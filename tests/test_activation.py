@@ -9,7 +9,7 @@ from hypothesis import strategies as hst
 
 import minise
 from minise import Tensor
-from minise.functional.activation import (LogSoftmax, ReLU, Sigmoid, Softmax, Tanh, log_softmax, relu, sigmoid,
+from minise.functional.activation import (LogSoftmaxFunction, ReLUFunction, SigmoidFunction, SoftmaxFunction, TanhFunction, log_softmax, relu, sigmoid,
                                           softmax, tanh)
 from minise.testing import strategies as st
 
@@ -111,28 +111,28 @@ def test_softmax_and_log_softmax_backward_match_finite_differences(name, shape_d
 
 # -- planted wrong backwards ---------------------------------------------------------------------
 
-class ReLUPassingEverything(ReLU):
+class ReLUPassingEverything(ReLUFunction):
     """Planted bug: the mask forgotten, gx = gy also where x < 0."""
 
     def backward(self, gy):
         return (gy,)
 
 
-class TanhWithoutSquare(Tanh):
+class TanhWithoutSquare(TanhFunction):
     """Planted bug: tanh' taken as 1 − y instead of 1 − y²."""
 
     def backward(self, gy):
         return (gy * (1 - self.saved),)
 
 
-class SigmoidWithY(Sigmoid):
+class SigmoidWithY(SigmoidFunction):
     """Planted bug: σ' taken as y instead of y(1 − y)."""
 
     def backward(self, gy):
         return (gy * self.saved,)
 
 
-class SoftmaxWithoutY(Softmax):
+class SoftmaxWithoutY(SoftmaxFunction):
     """Planted bug: gx = gy − Σ gy·y, the leading y forgotten. Right for any constant gy."""
 
     def backward(self, gy):
@@ -140,24 +140,24 @@ class SoftmaxWithoutY(Softmax):
         return (gy - (gy * y).sum(axis=self.dim, keepdims=True),)
 
 
-class SoftmaxWithoutSum(Softmax):
+class SoftmaxWithoutSum(SoftmaxFunction):
     """Planted bug: gx = y · gy, the Σ term forgotten (only the Jacobian's diagonal part, half of it)."""
 
     def backward(self, gy):
         return (self.saved * gy,)
 
 
-class LogSoftmaxWithoutSum(LogSoftmax):
+class LogSoftmaxWithoutSum(LogSoftmaxFunction):
     """Planted bug: gx = gy − p·gy, the Σ over the axis forgotten."""
 
     def backward(self, gy):
         return (gy - np.exp(self.saved) * gy,)
 
 
-@pytest.mark.parametrize("right, bad", [(ReLU, ReLUPassingEverything), (Tanh, TanhWithoutSquare),
-                                        (Sigmoid, SigmoidWithY), (lambda: Softmax(1), lambda: SoftmaxWithoutY(1)),
-                                        (lambda: Softmax(1), lambda: SoftmaxWithoutSum(1)),
-                                        (lambda: LogSoftmax(1), lambda: LogSoftmaxWithoutSum(1))],
+@pytest.mark.parametrize("right, bad", [(ReLUFunction, ReLUPassingEverything), (TanhFunction, TanhWithoutSquare),
+                                        (SigmoidFunction, SigmoidWithY), (lambda: SoftmaxFunction(1), lambda: SoftmaxWithoutY(1)),
+                                        (lambda: SoftmaxFunction(1), lambda: SoftmaxWithoutSum(1)),
+                                        (lambda: LogSoftmaxFunction(1), lambda: LogSoftmaxWithoutSum(1))],
                          ids=["relu", "tanh", "sigmoid", "softmax-without-y", "softmax-without-sum",
                               "log_softmax-without-sum"])
 def test_planted_wrong_backward_is_caught(right, bad):

@@ -191,9 +191,9 @@ def test_gradcheck_options_and_a_wrong_backward(capsys, monkeypatch):
     code, out, _ = run(capsys, "gradcheck", "conv2d", "--shape", "2", "2", "7", "7", "--kernel-size", "3",
                        "--stride", "2", "--padding", "1", "--seed", "3")
     assert code == 0 and "x (2, 2, 7, 7)" in out
-    from minise.functional.activation import Sigmoid
-    original = Sigmoid.backward
-    monkeypatch.setattr(Sigmoid, "backward", lambda self, gy: tuple(g * 1.01 for g in original(self, gy)))
+    from minise.functional.activation import SigmoidFunction
+    original = SigmoidFunction.backward
+    monkeypatch.setattr(SigmoidFunction, "backward", lambda self, gy: tuple(g * 1.01 for g in original(self, gy)))
     code, out, _ = run(capsys, "gradcheck", "se_block", "--shape", "2", "4", "3", "3")
     assert code == 1 and "FAILED" in out
     code, _, err = run(capsys, "gradcheck", "linear", "--shape", "2", "3", "4")

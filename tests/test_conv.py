@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as hst
 
 import minise
-from minise.functional.conv import Convolution2d, conv2d
+from minise.functional.conv import Conv2dFunction, conv2d
 from minise.testing import strategies as st
 
 from accuracy import assert_close_to_torch
@@ -140,10 +140,10 @@ def _check(op_class, x, w, b, kw, seed):
 @given(conv_problems(), st.seeds())
 def test_backward_matches_finite_differences(problem, seed):
     x, w, b, kw = problem
-    assert _check(Convolution2d, x, w, b, kw, seed)
+    assert _check(Conv2dFunction, x, w, b, kw, seed)
 
 
-class FlippedKernelGradient(Convolution2d):
+class FlippedKernelGradient(Conv2dFunction):
     """Planted bug: gw of a convolution (flipped kernel) instead of a cross-correlation."""
 
     def backward(self, gy):
@@ -151,7 +151,7 @@ class FlippedKernelGradient(Convolution2d):
         return gx, gw[:, :, ::-1, ::-1], gb
 
 
-class DroppedDilation(Convolution2d):
+class DroppedDilation(Conv2dFunction):
     """Planted bug: backward forgets the dilation (taps read from and sent to adjacent pixels)."""
 
     def backward(self, gy):
@@ -159,7 +159,7 @@ class DroppedDilation(Convolution2d):
         return super().backward(gy)
 
 
-class DroppedStride(Convolution2d):
+class DroppedStride(Conv2dFunction):
     """Planted bug: backward forgets the stride."""
 
     def backward(self, gy):
@@ -175,7 +175,7 @@ class DroppedStride(Convolution2d):
 def test_planted_wrong_backward_is_caught(planted, kw):
     rng = np.random.default_rng(5)
     x, w, b = rng.standard_normal((2, 2, 6, 6)), rng.standard_normal((2, 2 // kw["groups"], 3, 3)), rng.standard_normal(2)
-    assert _check(Convolution2d, x, w, b, kw, seed=6)
+    assert _check(Conv2dFunction, x, w, b, kw, seed=6)
     with pytest.raises(minise.GradcheckError):
         _check(planted, x, w, b, kw, seed=6)
 
@@ -193,10 +193,28 @@ def test_planted_wrong_backward_is_caught(planted, kw):
     ((2, 3, 5, 5), (4, 3, 3, 3), dict(stride=1.5), TypeError, ["stride"]),
     ((2, 3, 5, 5), (4, 3, 3, 3), dict(groups=0), ValueError, ["groups"]),
     ((2, 3, 5, 5), (4, 3, 0, 3), {}, ValueError, ["at least 1×1", "0×3", "(4, 3, 0, 3)"]),
+    ((2, 0, 5, 5), (4, 0, 3, 3), {}, ValueError, ["at least one channel", "(2, 0, 5, 5)", "(4, 0, 3, 3)"]),
+    ((2, 3, 5, 5), (0, 3, 3, 3), {}, ValueError, ["at least one channel", "(0, 3, 3, 3)"]),
 ])
 def test_bad_input_is_explained(x_shape, w_shape, kw, error, words):
     with pytest.raises(error) as info:
         conv2d(minise.Tensor(np.zeros(x_shape)), minise.Tensor(np.zeros(w_shape)), **kw)
+    for word in words:
+        assert word in str(info.value)
+
+
+@pytest.mark.parametrize("kw, words", [
+    (dict(kernel_size=0), ["kernel_size must be ≥ 1", "got 0"]),
+    (dict(kernel_size=(3, 0)), ["kernel_size must be ≥ 1", "(3, 0)"]),
+    (dict(kernel_size=3, stride=0), ["stride must be ≥ 1"]),
+    (dict(kernel_size=3, dilation=0), ["dilation must be ≥ 1"]),
+    (dict(kernel_size=3, padding=-1), ["padding must be ≥ 0"]),
+])
+def test_bad_layer_hyper_parameters_are_explained(kw, words):
+    """nn.Conv2d(3, 4, 0) names the argument instead of dividing by a zero fan-in."""
+    with pytest.raises(ValueError) as info:
+        minise.nn.Conv2d(3, 4, **kw)
+    assert str(info.value).startswith("Conv2d: ")
     for word in words:
         assert word in str(info.value)
 
@@ -240,7 +258,7 @@ def test_device_matches_numpy(case, device_backend):
 def test_fast_matches_tap_loop_reference(problem, seed):
     from minise.functional.conv_reference import conv2d_backward, conv2d_forward
     x, w, b, kw = problem
-    op = Convolution2d(**kw)
+    op = Conv2dFunction(**kw)
     op.needs_input_grad = (True, True, b is not None)
     y = op.forward(x, w, b)
     gy = np.random.default_rng(seed).standard_normal(y.shape)
@@ -258,7 +276,7 @@ def test_batch_chunks_give_the_same_result(chunk_elements, monkeypatch):
     x, w, b, kw = _draw_case((5, 4, 4, 5, 5, 3, 3, 1, 1, 1, 2), seed=9)
     gy = np.random.default_rng(10).standard_normal((5, 4, 5, 5))
     monkeypatch.setattr(conv, "CHUNK_ELEMENTS", chunk_elements)
-    op = Convolution2d(**kw)
+    op = Conv2dFunction(**kw)
     op.needs_input_grad = (True, True, True)
     y, (gx, gw, _) = op.forward(x, w, b), op.backward(gy)
     from minise.functional.conv_reference import conv2d_backward, conv2d_forward
@@ -284,7 +302,7 @@ KERNEL_CORNERS = [
 def test_kernel_corners_match_tap_loop_reference(case):
     from minise.functional.conv_reference import conv2d_backward, conv2d_forward
     x, w, b, kw = _draw_case(case, seed=11)
-    op = Convolution2d(**kw)
+    op = Conv2dFunction(**kw)
     op.needs_input_grad = (True, True, True)
     y = op.forward(x, w, b)
     gy = np.random.default_rng(12).standard_normal(y.shape)
@@ -308,7 +326,7 @@ def _bounds_checked_as_strided(as_strided):
 def _run_bounds_checked(x, w, b, kw, seed):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(np.lib.stride_tricks, "as_strided", _bounds_checked_as_strided(np.lib.stride_tricks.as_strided))
-        op = Convolution2d(**kw)
+        op = Conv2dFunction(**kw)
         op.needs_input_grad = (True, True, b is not None)
         y = op.forward(x, w, b)
         op.backward(np.random.default_rng(seed).standard_normal(y.shape))

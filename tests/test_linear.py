@@ -6,7 +6,7 @@ from hypothesis import strategies as hst
 
 import minise
 from minise import Tensor
-from minise.functional.linear import Linear, linear
+from minise.functional.linear import LinearFunction, linear
 from minise.testing import strategies as st
 
 from accuracy import assert_close_to_torch
@@ -62,7 +62,7 @@ def test_backward_matches_finite_differences(lead, in_features, out_features, wi
     assert minise.gradcheck(lambda *ts: linear(*ts), tensors, seed=seed)
 
 
-class LinearTransposedGw(Linear):
+class LinearTransposedGw(LinearFunction):
     """Planted bug: gw = xᵀ gy, the transpose of the right answer (same shape when in = out)."""
 
     def backward(self, gy):
@@ -71,7 +71,7 @@ class LinearTransposedGw(Linear):
         return gx, x.reshape(-1, w.shape[1]).T @ gy.reshape(-1, w.shape[0]), gb
 
 
-class LinearGxWithoutW(Linear):
+class LinearGxWithoutW(LinearFunction):
     """Planted bug: gx = gy wᵀ instead of gy w (the shapes fit only when in = out)."""
 
     def backward(self, gy):
@@ -80,7 +80,7 @@ class LinearGxWithoutW(Linear):
         return gy @ w.T, gw, gb
 
 
-class LinearMeanGb(Linear):
+class LinearMeanGb(LinearFunction):
     """Planted bug: gb averaged over the batch positions instead of summed."""
 
     def backward(self, gy):
@@ -94,7 +94,7 @@ def test_planted_wrong_backward_is_caught(bad):
     tensors = {"x": Tensor(rng.standard_normal((4, 3)), requires_grad=True),
                "w": Tensor(rng.standard_normal((3, 3)), requires_grad=True),
                "b": Tensor(rng.standard_normal(3), requires_grad=True)}
-    assert minise.gradcheck(lambda *ts: Linear()(*ts), tensors, seed=0)
+    assert minise.gradcheck(lambda *ts: LinearFunction()(*ts), tensors, seed=0)
     with pytest.raises(minise.GradcheckError):
         minise.gradcheck(lambda *ts: bad()(*ts), tensors, seed=0)
 

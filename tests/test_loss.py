@@ -9,7 +9,7 @@ from hypothesis import strategies as hst
 
 import minise
 from minise import Tensor
-from minise.functional.loss import CrossEntropy, NLLLoss, cross_entropy, nll_loss
+from minise.functional.loss import CrossEntropyFunction, NLLLossFunction, cross_entropy, nll_loss
 from minise.testing import strategies as st
 
 from accuracy import assert_close_to_torch
@@ -83,7 +83,7 @@ def test_backward_matches_finite_differences(name, n, classes, reduction, label_
     assert minise.gradcheck(op, [x], seed=seed)
 
 
-class CrossEntropyWithoutOneOverN(CrossEntropy):
+class CrossEntropyWithoutOneOverN(CrossEntropyFunction):
     """Planted bug: the mean's 1/N forgotten in backward (gx = (p − q)·gy)."""
 
     def backward(self, gy):
@@ -91,7 +91,7 @@ class CrossEntropyWithoutOneOverN(CrossEntropy):
         return (np.exp(log_p) - q) * gy, None
 
 
-class CrossEntropyWithoutSmoothing(CrossEntropy):
+class CrossEntropyWithoutSmoothing(CrossEntropyFunction):
     """Planted bug: backward uses the plain one-hot target even when label smoothing is on."""
 
     def backward(self, gy):
@@ -104,12 +104,12 @@ class CrossEntropyWithoutSmoothing(CrossEntropy):
 def test_planted_wrong_backward_is_caught(bad):
     rng = np.random.default_rng(2)
     x, t = Tensor(rng.standard_normal((4, 3)), requires_grad=True), Tensor(rng.integers(0, 3, 4))
-    assert minise.gradcheck(lambda x: CrossEntropy("mean", 0.2)(x, t), [x], seed=0)
+    assert minise.gradcheck(lambda x: CrossEntropyFunction("mean", 0.2)(x, t), [x], seed=0)
     with pytest.raises(minise.GradcheckError):
         minise.gradcheck(lambda x: bad("mean", 0.2)(x, t), [x], seed=0)
 
 
-class NLLLossWithoutSign(NLLLoss):
+class NLLLossWithoutSign(NLLLossFunction):
     """Planted bug: gx = +onehot·gy/N, the minus sign of −x[n, t[n]] forgotten."""
 
     def backward(self, gy):
@@ -117,7 +117,7 @@ class NLLLossWithoutSign(NLLLoss):
         return -gx, None
 
 
-class NLLLossEveryClass(NLLLoss):
+class NLLLossEveryClass(NLLLossFunction):
     """Planted bug: the gradient spread over every class, not only the target's."""
 
     def backward(self, gy):
@@ -130,7 +130,7 @@ class NLLLossEveryClass(NLLLoss):
 def test_planted_wrong_nll_backward_is_caught(bad, reduction):
     rng = np.random.default_rng(4)
     x, t = Tensor(rng.standard_normal((4, 3)), requires_grad=True), Tensor(rng.integers(0, 3, 4))
-    assert minise.gradcheck(lambda x: NLLLoss(reduction)(x, t), [x], seed=0)
+    assert minise.gradcheck(lambda x: NLLLossFunction(reduction)(x, t), [x], seed=0)
     with pytest.raises(minise.GradcheckError):
         minise.gradcheck(lambda x: bad(reduction)(x, t), [x], seed=0)
 

@@ -11,7 +11,7 @@ import pytest
 
 import minise
 from minise import GradcheckError, GradcheckWarning, Tensor, models
-from minise.functional.scale import ScaleChannels
+from minise.functional.scale import ScaleChannelsFunction
 from minise.models.cifar import PadChannels
 from minise.rng import manual_seed
 
@@ -91,7 +91,7 @@ def test_planted_bug_in_the_se_scale_is_caught(monkeypatch):
 
     model = small_se_resnet()
     assert run_gradcheck(model)                                       # right before the bug is planted
-    monkeypatch.setattr(ScaleChannels, "backward", backward_without_gs)
+    monkeypatch.setattr(ScaleChannelsFunction, "backward", backward_without_gs)
     with pytest.raises(GradcheckError, match="se.fc"):
         minise.gradcheck(checked_against(model, SAMPLED), inputs_for(model, SAMPLED), max_elements=16, seed=0)
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as hst
 
 import minise
 from minise import Tensor
-from minise.functional.norm import BatchNorm, batch_norm
+from minise.functional.norm import BatchNorm2dFunction, batch_norm
 from minise.testing import strategies as st
 
 from accuracy import assert_close_to_torch
@@ -115,7 +115,7 @@ def test_backward_matches_finite_differences(layout, training, data, seed):
 
 # -- planted wrong backwards ---------------------------------------------------------------------
 
-class BatchNormWithoutXhatTerm(BatchNorm):
+class BatchNormWithoutXhatTerm(BatchNorm2dFunction):
     """Planted bug: gx = (1/m)(γ/σ)(m·gŷ − Σgŷ), the x̂·Σ(gŷ·x̂) term (the path through σ) forgotten."""
 
     def backward(self, gy):
@@ -127,7 +127,7 @@ class BatchNormWithoutXhatTerm(BatchNorm):
             None, None, gw, gb
 
 
-class BatchNormWithoutMeanTerm(BatchNorm):
+class BatchNormWithoutMeanTerm(BatchNorm2dFunction):
     """Planted bug: the Σgŷ term (the path through μ) forgotten."""
 
     def backward(self, gy):
@@ -138,7 +138,7 @@ class BatchNormWithoutMeanTerm(BatchNorm):
         return gx + inv_std.reshape(per_channel) / m * g_xhat.sum(axis=axes, keepdims=True), None, None, gw, gb
 
 
-class BatchNormEvalWithBatchFormula(BatchNorm):
+class BatchNormEvalWithBatchFormula(BatchNorm2dFunction):
     """Planted bug: eval mode back-propagated as if μ and σ came from the batch."""
 
     def backward(self, gy):
@@ -146,7 +146,7 @@ class BatchNormEvalWithBatchFormula(BatchNorm):
         return super().backward(gy)
 
 
-class BatchNormWeightGradWithoutXhat(BatchNorm):
+class BatchNormWeightGradWithoutXhat(BatchNorm2dFunction):
     """Planted bug: gγ = Σ gy, as if γ were a bias (x̂ forgotten)."""
 
     def backward(self, gy):
@@ -172,7 +172,7 @@ def bn_inputs(shape, seed=10):
 def test_planted_wrong_backward_is_caught(shape, bad, training, wrong):
     c = shape[1]
     running = (np.zeros(c), np.ones(c))
-    right = lambda x, w, b: BatchNorm(training, 0.1, 1e-5)(x, *running, w, b)   # noqa: E731
+    right = lambda x, w, b: BatchNorm2dFunction(training, 0.1, 1e-5)(x, *running, w, b)   # noqa: E731
     op = lambda x, w, b: bad(training, 0.1, 1e-5)(x, *running, w, b)        # noqa: E731
     assert minise.gradcheck(right, bn_inputs(shape), seed=0)
     with pytest.raises(minise.GradcheckError, match=f"input {wrong} "):

@@ -9,8 +9,8 @@ from hypothesis import strategies as hst
 
 import minise
 from minise import Tensor
-from minise.functional.adaptive import AdaptiveAvgPool2d, AdaptiveMaxPool2d, adaptive_avg_pool2d, adaptive_max_pool2d
-from minise.functional.pooling import AvgPool2d, MaxPool2d, avg_pool2d, max_pool2d
+from minise.functional.adaptive import AdaptiveAvgPool2dFunction, AdaptiveMaxPool2dFunction, adaptive_avg_pool2d, adaptive_max_pool2d
+from minise.functional.pooling import AvgPool2dFunction, MaxPool2dFunction, avg_pool2d, max_pool2d
 from minise.testing import strategies as st
 
 from accuracy import assert_close_to_torch
@@ -149,9 +149,9 @@ def test_max_pool_padding_never_wins(kernel, stride, padding, ceil_mode, size):
     np.testing.assert_allclose(t.grad, want_gx, rtol=1e-12)
 
 
-@pytest.mark.parametrize("op, cls", [(lambda t: max_pool2d(t, 2), MaxPool2d),
-                                     (lambda t: adaptive_max_pool2d(t, 1), AdaptiveMaxPool2d),
-                                     (lambda t: adaptive_max_pool2d(t, (1, 3)), AdaptiveMaxPool2d)],
+@pytest.mark.parametrize("op, cls", [(lambda t: max_pool2d(t, 2), MaxPool2dFunction),
+                                     (lambda t: adaptive_max_pool2d(t, 1), AdaptiveMaxPool2dFunction),
+                                     (lambda t: adaptive_max_pool2d(t, (1, 3)), AdaptiveMaxPool2dFunction)],
                          ids=["max_pool2d", "global", "adaptive-bins"])
 def test_a_tie_sends_the_gradient_to_the_first_maximum_as_documented(op, cls):
     """The documented convention: the first maximum in row-major window order gets all of gy."""
@@ -315,27 +315,27 @@ def test_adaptive_gradcheck(shape, out, seed):
 
 # -- 3. planted wrong backwards are caught ---------------------------------------------------------------
 
-class MaxToTheWrongTap(MaxPool2d):
+class MaxToTheWrongTap(MaxPool2dFunction):
     def backward(self, gy):
         winner, shape, padded = self.saved
         self.saved = ((winner + 1) % (self.kernel[0] * self.kernel[1]), shape, padded)   # the next tap
         return super().backward(gy)
 
 
-class AvgWithTheKernelAreaAsDivisor(AvgPool2d):
+class AvgWithTheKernelAreaAsDivisor(AvgPool2dFunction):
     def backward(self, gy):
         d, shape, padded = self.saved
         self.saved = (d * 0 + self.kernel[0] * self.kernel[1], shape, padded)
         return super().backward(gy)
 
 
-class GlobalAvgWithoutTheMean(AdaptiveAvgPool2d):
+class GlobalAvgWithoutTheMean(AdaptiveAvgPool2dFunction):
     def backward(self, gy):
         (gx,) = super().backward(gy)
         return (gx * self.saved[0] * self.saved[1],)          # drops the 1/(H·W)
 
 
-class AdaptiveMaxToTheFirstCell(AdaptiveMaxPool2d):
+class AdaptiveMaxToTheFirstCell(AdaptiveMaxPool2dFunction):
     def backward(self, gy):
         winner, rows, cols, shape = self.saved
         self.saved = (winner * 0, rows, cols, shape)
@@ -425,7 +425,7 @@ def test_float32_stays_float32(name):
 
 
 def test_no_grad_keeps_nothing_for_backward():
-    op = MaxPool2d(2)
+    op = MaxPool2dFunction(2)
     with minise.no_grad():
         op(Tensor(np.ones((1, 1, 4, 4))))
     assert op.saved is None

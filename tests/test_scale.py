@@ -5,7 +5,7 @@ from hypothesis import given
 
 import minise
 from minise import Tensor
-from minise.functional.scale import ScaleChannels, scale_channels
+from minise.functional.scale import ScaleChannelsFunction, scale_channels
 from minise.testing import strategies as st
 
 from accuracy import assert_close_to_torch
@@ -50,7 +50,7 @@ def test_backward_matches_finite_differences(shape, seed):
     assert minise.gradcheck(scale_channels, inputs, seed=seed)
 
 
-class ScaleChannelsDroppingGs(ScaleChannels):
+class ScaleChannelsDroppingGs(ScaleChannelsFunction):
     """Planted bug: no gradient for s (the excitation path learns nothing)."""
 
     def backward(self, gy):
@@ -58,7 +58,7 @@ class ScaleChannelsDroppingGs(ScaleChannels):
         return gx, 0 * gs
 
 
-class ScaleChannelsMeanGs(ScaleChannels):
+class ScaleChannelsMeanGs(ScaleChannelsFunction):
     """Planted bug: gs averaged over H·W instead of summed."""
 
     def backward(self, gy):
@@ -66,7 +66,7 @@ class ScaleChannelsMeanGs(ScaleChannels):
         return gy * s[:, :, None, None], (gy * x).mean(axis=(2, 3))
 
 
-class ScaleChannelsGxWithoutS(ScaleChannels):
+class ScaleChannelsGxWithoutS(ScaleChannelsFunction):
     """Planted bug: gx = gy, the scale forgotten on the direct path."""
 
     def backward(self, gy):
@@ -80,7 +80,7 @@ def test_planted_wrong_backward_is_caught(bad, wrong):
     rng = np.random.default_rng(2)
     inputs = {"x": Tensor(rng.standard_normal((2, 3, 2, 2)), requires_grad=True),
               "s": Tensor(rng.uniform(0, 1, (2, 3)), requires_grad=True)}
-    assert minise.gradcheck(lambda x, s: ScaleChannels()(x, s), inputs, seed=0)
+    assert minise.gradcheck(lambda x, s: ScaleChannelsFunction()(x, s), inputs, seed=0)
     with pytest.raises(minise.GradcheckError, match=f"input {wrong} "):
         minise.gradcheck(lambda x, s: bad()(x, s), inputs, seed=0)
 

@@ -4,7 +4,7 @@ import pytest
 
 from minise import GradcheckError, Tensor, gradcheck, nn
 from minise.functional.reduction import Mean
-from minise.functional.scale import ScaleChannels
+from minise.functional.scale import ScaleChannelsFunction
 from minise.rng import manual_seed
 
 PARAMS = ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias")
@@ -109,12 +109,12 @@ def test_gradcheck_catches_a_squeeze_that_forgets_to_divide_by_hw(monkeypatch):
 def test_gradcheck_catches_a_scale_that_drops_the_excitation_path(monkeypatch):
     manual_seed(1)
     block = nn.SEBlock(4, reduction=2).double()
-    original = ScaleChannels.backward
+    original = ScaleChannelsFunction.backward
 
     def no_gate_gradient(self, gy):
         gx, gs = original(self, gy)
         return gx, None if gs is None else gs * 0
-    monkeypatch.setattr(ScaleChannels, "backward", no_gate_gradient)
+    monkeypatch.setattr(ScaleChannelsFunction, "backward", no_gate_gradient)
     with pytest.raises(GradcheckError, match="fc1.weight"):
         gradcheck(se_as_function(block), inputs_for(block, (2, 4, 2, 2)), seed=0)
 

@@ -17,9 +17,9 @@ from hypothesis import strategies as hst
 import minise
 from minise import Tensor
 from minise.functional.activation import relu, sigmoid
-from minise.functional.adaptive import AdaptiveAvgPool2d, AdaptiveMaxPool2d, adaptive_avg_pool2d, adaptive_max_pool2d
+from minise.functional.adaptive import AdaptiveAvgPool2dFunction, AdaptiveMaxPool2dFunction, adaptive_avg_pool2d, adaptive_max_pool2d
 from minise.functional.linear import linear
-from minise.functional.scale import ScaleChannels, scale_channels
+from minise.functional.scale import ScaleChannelsFunction, scale_channels
 from minise.testing import strategies as st
 
 from accuracy import assert_close_to_torch
@@ -99,7 +99,7 @@ def test_se_path_matches_torch(squeeze):
         assert_close_to_torch(ours[k].grad, theirs[k].grad)
 
 
-class ScaleChannelsWithoutGs(ScaleChannels):
+class ScaleChannelsWithoutGs(ScaleChannelsFunction):
     """Planted bug: no gradient flows into the excitation (gs = 0)."""
 
     def backward(self, gy):
@@ -116,7 +116,7 @@ def test_planted_zero_gs_is_caught():
         assert f"input {name} " in str(caught.value)
 
 
-class SqueezeWithoutGradient(AdaptiveAvgPool2d):
+class SqueezeWithoutGradient(AdaptiveAvgPool2dFunction):
     """Planted bug: the squeeze's backward sends nothing back (the gradient through it is dropped)."""
 
     def backward(self, gy):
@@ -124,7 +124,7 @@ class SqueezeWithoutGradient(AdaptiveAvgPool2d):
         return (gx * 0,)
 
 
-class MaxSqueezeWithoutGradient(AdaptiveMaxPool2d):
+class MaxSqueezeWithoutGradient(AdaptiveMaxPool2dFunction):
     """Planted bug: the max squeeze's backward sends nothing back."""
 
     def backward(self, gy):

@@ -9,10 +9,10 @@ import pytest
 
 import minise
 from minise import Tensor
-from minise.functional.activation import ReLU
+from minise.functional.activation import ReLUFunction
 from minise import functional as F
-from minise.functional.norm import BatchNorm, batch_norm_backward_reference, channel_sum, channel_sum_of_products
-from minise.functional.scale import ScaleChannels, channel_dot
+from minise.functional.norm import BatchNorm2dFunction, batch_norm_backward_reference, channel_sum, channel_sum_of_products
+from minise.functional.scale import ScaleChannelsFunction, channel_dot
 
 SHAPES = [(4, 3), (3, 5, 4, 6), (2, 7, 1, 1)]
 
@@ -32,7 +32,7 @@ def test_batch_norm_backward_matches_the_three_term_formula(device_backend, shap
     running = [device_backend.asarray(rng.standard_normal(c)), device_backend.asarray(rng.uniform(0.5, 2, c))]
     weight = device_backend.asarray(rng.uniform(0.5, 1.5, c)) if with_weight else None
     bias = device_backend.asarray(rng.standard_normal(c))
-    op = BatchNorm(training, 0.1, 1e-5)
+    op = BatchNorm2dFunction(training, 0.1, 1e-5)
     op.needs_input_grad = (True, False, False, with_weight, True)
     y = op.forward(x, *running, weight, bias)
     x_hat, inv_std = op.saved[0], op.saved[1]
@@ -52,7 +52,7 @@ def test_batch_norm_reference_catches_a_wrong_fast_form():
     """The comparison above can fail: a backward that drops the x̂·gγ/m term differs from the reference."""
     rng = np.random.default_rng(0)
     x, gy = rng.standard_normal((4, 3, 2, 2)), rng.standard_normal((4, 3, 2, 2))
-    op = BatchNorm(True, 0.1, 1e-5)
+    op = BatchNorm2dFunction(True, 0.1, 1e-5)
     op.needs_input_grad = (True, False, False, False, False)
     op.forward(x, None, None, None, None)
     x_hat, inv_std = op.saved[0], op.saved[1]
@@ -95,7 +95,7 @@ def test_scale_channels_gradient_of_s_is_the_channel_sum(device_backend):
     rng = np.random.default_rng(4)
     x, gy = (device_backend.asarray(rng.standard_normal((2, 3, 4, 4))) for _ in range(2))
     s = device_backend.asarray(rng.standard_normal((2, 3)))
-    op = ScaleChannels()
+    op = ScaleChannelsFunction()
     op.needs_input_grad = (True, True)
     op.forward(x, s)
     gx, gs = op.backward(gy)
@@ -107,7 +107,7 @@ def test_relu_backward_from_its_output_is_the_mask_of_its_input(device_backend):
     rng = np.random.default_rng(5)
     x = device_backend.asarray(rng.standard_normal((3, 4, 5)))
     gy = device_backend.asarray(rng.standard_normal((3, 4, 5)))
-    op = ReLU()
+    op = ReLUFunction()
     op.forward(x)
     (gx,) = op.backward(gy)
     np.testing.assert_array_equal(device_backend.to_numpy(gx), device_backend.to_numpy(gy * (x > 0)))

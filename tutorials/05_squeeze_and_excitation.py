@@ -69,7 +69,7 @@ assert np.allclose(block(Tensor(x)).data, y)
 #
 # $$g_{x,nchw} = g_{y,nchw}\, s_{nc} \qquad g_{s,nc} = \sum_{h,w} g_{y,nchw}\, x_{nchw}$$
 #
-# This is `F.scale_channels` (the `ScaleChannels` op in minise/functional/scale.py); check it:
+# This is `F.scale_channels` (the `ScaleChannelsFunction` op in minise/functional/scale.py); check it:
 
 # %%
 tx, ts = Tensor(x, requires_grad=True), Tensor(s, requires_grad=True)

@@ -6,7 +6,7 @@ side in the module named after its family (``conv.py``, ``pooling.py``, ``norm.p
 from .arithmetic import add, cast, div, exp, log, matmul, mul, neg, pow, sub, sum_to
 from .reduction import max, mean, sum
 from .shape import flatten, getitem, reshape, to_device, transpose
-from .conv import Convolution2d, conv2d
+from .conv import Conv2dFunction, Convolution2d, conv2d
 from .pooling import avg_pool2d, max_pool2d
 from .adaptive import adaptive_avg_pool2d, adaptive_max_pool2d
 from .linear import linear

@@ -16,7 +16,7 @@ from ..function import Function
 from ..tensor import Tensor
 
 
-class ReLU(Function):
+class ReLUFunction(Function):
     """y = max(x, 0).
 
     Shapes   x (…) -> y (…)
@@ -35,7 +35,7 @@ class ReLU(Function):
         return (gy * (y > 0),)
 
 
-class Sigmoid(Function):
+class SigmoidFunction(Function):
     """y = σ(x) = 1 / (1 + e^(−x)).
 
     Shapes   x (…) -> y (…)
@@ -55,7 +55,7 @@ class Sigmoid(Function):
         return (gy * y * (1 - y),)
 
 
-class Tanh(Function):
+class TanhFunction(Function):
     """y = tanh(x) = (eˣ − e^(−x)) / (eˣ + e^(−x)).
 
     Shapes   x (…) -> y (…)
@@ -72,7 +72,7 @@ class Tanh(Function):
         return (gy * (1 - y * y),)
 
 
-class Softmax(Function):
+class SoftmaxFunction(Function):
     """y = softmax(x) along ``dim``: yᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m),  m = maxⱼ xⱼ.
 
     Shapes   x (…) -> y (…), each slice along ``dim`` sums to 1
@@ -97,7 +97,7 @@ class Softmax(Function):
         return (y * (gy - (gy * y).sum(axis=self.dim, keepdims=True)),)
 
 
-class LogSoftmax(Function):
+class LogSoftmaxFunction(Function):
     """y = log softmax(x) along ``dim``: yᵢ = (xᵢ − m) − log Σⱼ e^(xⱼ − m),  m = maxⱼ xⱼ.
 
     Shapes   x (…) -> y (…)
@@ -140,26 +140,29 @@ def _check_dim(x, dim, name):
 
 def relu(x):
     """max(x, 0), element-wise; gradient 0 at x = 0 (as PyTorch)."""
-    return ReLU()(_tensor(x, "relu"))
+    return ReLUFunction()(_tensor(x, "relu"))
 
 
 def sigmoid(x):
     """1 / (1 + e^(−x)), element-wise, computed without overflow for any x."""
-    return Sigmoid()(_tensor(x, "sigmoid"))
+    return SigmoidFunction()(_tensor(x, "sigmoid"))
 
 
 def tanh(x):
     """tanh(x), element-wise."""
-    return Tanh()(_tensor(x, "tanh"))
+    return TanhFunction()(_tensor(x, "tanh"))
 
 
 def softmax(x, dim):
     """e^(x) normalised to sum to 1 along ``dim`` (max-subtracted: stable for large |x|)."""
     x = _tensor(x, "softmax")
-    return Softmax(_check_dim(x, dim, "softmax"))(x)
+    return SoftmaxFunction(_check_dim(x, dim, "softmax"))(x)
 
 
 def log_softmax(x, dim):
     """log(softmax(x, dim)), computed without forming softmax (stable for large |x|)."""
     x = _tensor(x, "log_softmax")
-    return LogSoftmax(_check_dim(x, dim, "log_softmax"))(x)
+    return LogSoftmaxFunction(_check_dim(x, dim, "log_softmax"))(x)
+
+
+Softmax, LogSoftmax = SoftmaxFunction, LogSoftmaxFunction    # the earlier names of these op classes

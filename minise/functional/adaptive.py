@@ -8,28 +8,10 @@ so the bins cover the whole axis, differ in size by at most one, and overlap whe
 multiple of `out`. Output size 1 is global pooling: the "squeeze" of an SE block averages each
 channel over all of H×W, giving one number per channel.
 """
-import numbers
-
+from ..arguments import pair
 from ..backend import get_array_module
 from ..function import Function
-from .pooling import MaxPool2d, check_input
-
-
-def _output_pair(output_size, op):
-    """An int or a pair of ints, None inside a pair keeping that axis's size -> (oH, oW)."""
-    def is_int(v):
-        return isinstance(v, numbers.Integral) and not isinstance(v, bool)
-    if is_int(output_size):
-        pair = (int(output_size), int(output_size))
-    elif isinstance(output_size, (tuple, list)) and len(output_size) == 2 and \
-            all(v is None or is_int(v) for v in output_size):
-        pair = tuple(None if v is None else int(v) for v in output_size)
-    else:
-        raise TypeError(f"{op}: output_size must be an int or a pair of ints (None keeps the input size), "
-                        f"got {output_size!r}")
-    if any(v is not None and v < 1 for v in pair):
-        raise ValueError(f"{op}: output_size must be ≥ 1, got {output_size!r}")
-    return pair
+from .pooling import MaxPool2dFunction, check_input
 
 
 def _bins(L, out):
@@ -37,20 +19,20 @@ def _bins(L, out):
     return [((i * L) // out, -((-(i + 1) * L) // out)) for i in range(out)]
 
 
-class _Adaptive(Function):
+class _AdaptivePool2dFunction(Function):
     """What both adaptive ops share: the checked output size, with None entries resolved."""
 
     name = "adaptive_pool2d"
 
     def __init__(self, output_size):
-        self.output_size = _output_pair(output_size, self.name)
+        self.output_size = pair(output_size, "output_size", self.name, minimum=1, allow_none=True)
 
     def resolve(self, x):
         check_input(x, self.name)
         return tuple(L if o is None else o for L, o in zip(x.shape[2:], self.output_size))
 
 
-class AdaptiveAvgPool2d(_Adaptive):
+class AdaptiveAvgPool2dFunction(_AdaptivePool2dFunction):
     """y = the mean of each bin; a linear map, written with two small pooling matrices.
 
     Shapes   x (N, C, H, W) -> y (N, C, oH, oW)
@@ -94,7 +76,7 @@ class AdaptiveAvgPool2d(_Adaptive):
         return ((P_H.T @ gy) @ P_W,)                                             # (N, C, H, W)
 
 
-class AdaptiveMaxPool2d(_Adaptive):
+class AdaptiveMaxPool2dFunction(_AdaptivePool2dFunction):
     """y = the largest value of each bin.
 
     Shapes   x (N, C, H, W) -> y (N, C, oH, oW)
@@ -117,7 +99,7 @@ class AdaptiveMaxPool2d(_Adaptive):
         xp = get_array_module(x)
         N, C, H, W = x.shape
         if H % out[0] == 0 and W % out[1] == 0 and (H // out[0]) * (W // out[1]) <= out[0] * out[1]:
-            pool = MaxPool2d((H // out[0], W // out[1]))      # equal, disjoint bins: fewer taps than bins
+            pool = MaxPool2dFunction((H // out[0], W // out[1]))      # equal, disjoint bins: fewer taps than bins
             pool.needs_input_grad = self.needs_input_grad
             self.saved = pool                                  # it keeps what its backward needs
             return pool.forward(x)
@@ -135,7 +117,7 @@ class AdaptiveMaxPool2d(_Adaptive):
         return y
 
     def backward(self, gy):
-        if isinstance(self.saved, MaxPool2d):
+        if isinstance(self.saved, MaxPool2dFunction):
             return self.saved.backward(gy)
         winner, rows, cols, x_shape = self.saved
         xp = get_array_module(gy)
@@ -150,10 +132,10 @@ class AdaptiveMaxPool2d(_Adaptive):
 
 
 def adaptive_avg_pool2d(x, output_size):
-    """Average over bins chosen to give ``output_size`` (int, pair, None = keep); see AdaptiveAvgPool2d."""
-    return AdaptiveAvgPool2d(output_size)(x)
+    """Average over bins chosen to give ``output_size`` (int, pair, None = keep); see AdaptiveAvgPool2dFunction."""
+    return AdaptiveAvgPool2dFunction(output_size)(x)
 
 
 def adaptive_max_pool2d(x, output_size):
-    """Max over bins chosen to give ``output_size`` (int, pair, None = keep); see AdaptiveMaxPool2d."""
-    return AdaptiveMaxPool2d(output_size)(x)
+    """Max over bins chosen to give ``output_size`` (int, pair, None = keep); see AdaptiveMaxPool2dFunction."""
+    return AdaptiveMaxPool2dFunction(output_size)(x)

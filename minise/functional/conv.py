@@ -25,8 +25,7 @@ dtype (float32 stays float32). The plain tap loops that define the op are in
 :mod:`minise.functional.conv_reference`; the tests hold this file to them.
 Derived in tutorials/03_conv2d.py.
 """
-import numbers
-
+from ..arguments import is_int, pair
 from ..backend import get_array_module
 from ..function import Function
 from ..tensor import Tensor
@@ -34,22 +33,7 @@ from ..tensor import Tensor
 CHUNK_ELEMENTS = 2 ** 20     # im2col numbers built at once (4 MiB in float32); at least one image
 
 
-def _pair(value, name, minimum):
-    """An int or a pair of ints -> a pair of ints, each ≥ ``minimum``."""
-    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(pair) != 2 or not all(_is_int(v) for v in pair):
-        raise TypeError(f"conv2d: {name} must be an int or a pair of ints, got {value!r}")
-    if min(pair) < minimum:
-        raise ValueError(f"conv2d: {name} must be ≥ {minimum}, got {value!r}")
-    return tuple(int(v) for v in pair)
-
-
-def _is_int(v):
-    """A Python or NumPy integer, not a bool."""
-    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
-
-
-class Convolution2d(Function):
+class Conv2dFunction(Function):
     """y = conv2d(x, w) + b: cross-correlation of NCHW images with a bank of kernels.
 
     Shapes   x (N, C_in, H, W), w (C_out, C_in/G, kH, kW), b (C_out,) or None
@@ -69,10 +53,10 @@ class Convolution2d(Function):
     """
 
     def __init__(self, stride=1, padding=0, dilation=1, groups=1):
-        self.stride = _pair(stride, "stride", 1)
-        self.padding = _pair(padding, "padding", 0)
-        self.dilation = _pair(dilation, "dilation", 1)
-        self.groups = int(groups) if _is_int(groups) else groups
+        self.stride = pair(stride, "stride", "conv2d", minimum=1)
+        self.padding = pair(padding, "padding", "conv2d", minimum=0)
+        self.dilation = pair(dilation, "dilation", "conv2d", minimum=1)
+        self.groups = int(groups) if is_int(groups) else groups
 
     def _out_size(self, H, W, kernel, padding):
         """(Ho, Wo): how many window positions fit in H, W padded by (top, bottom, left, right)."""
@@ -207,7 +191,7 @@ class Convolution2d(Function):
         if full_padding is not None:
             w_flip = w.reshape(G, C_out // G, C_group, kH, kW)[..., ::-1, ::-1]   # (G, C_out/G, C_in/G, kH, kW)
             w_flip = w_flip.transpose(0, 2, 1, 3, 4).reshape(C_in, C_out // G, kH, kW)  # (C_in, C_out/G, kH, kW)
-            return Convolution2d(1, 0, self.dilation, G)._correlate(gy, w_flip, None, full_padding)
+            return Conv2dFunction(1, 0, self.dilation, G)._correlate(gy, w_flip, None, full_padding)
         w_mat_t = w.reshape(G, C_out // G, -1).transpose(0, 2, 1)              # (G, K, C_out/G)
         gy_g = gy.reshape(N, G, C_out // G, Ho * Wo)                           # (N, G, C_out/G, Ho·Wo)
         if self._pointwise((kH, kW), self.padding * 2):                        # strided 1×1: no col2im
@@ -237,24 +221,27 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
 
     ``stride``, ``padding`` (zeros on each side) and ``dilation`` are an int or a pair (rows,
     columns); ``groups`` splits the channels into independent convolutions. Same meaning as
-    ``torch.nn.functional.conv2d``. Returns y (N, C_out, Ho, Wo); see :class:`Convolution2d`.
+    ``torch.nn.functional.conv2d``. Returns y (N, C_out, Ho, Wo); see :class:`Conv2dFunction`.
     """
     x, w = (v if isinstance(v, Tensor) else Tensor(v) for v in (x, w))
     b = b if b is None or isinstance(b, Tensor) else Tensor(b)
-    op = Convolution2d(stride, padding, dilation, groups)
+    op = Conv2dFunction(stride, padding, dilation, groups)
     _check(x, w, b, op)
     return op(x, w, b)
 
 
 def _check(x, w, b, op):
     """Clear errors for inputs conv2d cannot use, naming the shapes involved."""
-    if not _is_int(op.groups) or op.groups < 1:
+    if not is_int(op.groups) or op.groups < 1:
         raise ValueError(f"conv2d: groups must be a positive int, got {op.groups!r}")
     if x.ndim != 4:
         raise ValueError(f"conv2d: x must be 4-D (N, C_in, H, W), got shape {tuple(x.shape)}")
     if w.ndim != 4:
         raise ValueError(f"conv2d: w must be 4-D (C_out, C_in/groups, kH, kW), got shape {tuple(w.shape)}")
     (N, C_in, H, W), (C_out, C_group, kH, kW), G = x.shape, w.shape, op.groups
+    if min(C_in, C_out, C_group) < 1:
+        raise ValueError(f"conv2d: x (N, C_in, H, W) and w (C_out, C_in/groups, kH, kW) need at least one channel "
+                         f"each, got x of shape {tuple(x.shape)} and w of shape {tuple(w.shape)}")
     if C_in % G or C_out % G:
         raise ValueError(f"conv2d: groups={G} must divide both the input channels ({C_in}, x of shape "
                          f"{tuple(x.shape)}) and the output channels ({C_out}, w of shape {tuple(w.shape)})")
@@ -275,3 +262,6 @@ def _check(x, w, b, op):
         raise ValueError(f"conv2d: the kernel of w {tuple(w.shape)} spans {span_h}×{span_w} pixels (dilation "
                          f"{op.dilation}), larger than the padded input {H + 2 * ph}×{W + 2 * pw} (x of shape "
                          f"{tuple(x.shape)}, padding {op.padding})")
+
+
+Convolution2d = Conv2dFunction        # the earlier name of the op class

@@ -7,7 +7,7 @@ from ..function import Function
 from ..tensor import Tensor
 
 
-class Linear(Function):
+class LinearFunction(Function):
     """y = x wᵀ + b.
 
     Shapes   x (…, in) · w (out, in) + b (out,) -> y (…, out)
@@ -60,4 +60,4 @@ def linear(x, w, b=None):
         got = f"x {x.dtype} {x.shape}, w {w.dtype} {w.shape}" + ("" if b is None else f", b {b.dtype} {b.shape}")
         raise TypeError(f"linear: x, w and b must share one floating dtype, got {got}; convert one, "
                         "e.g. x.astype(w.dtype)")
-    return Linear()(x, w, b)
+    return LinearFunction()(x, w, b)

@@ -28,7 +28,7 @@ def _reduce(losses, reduction):
     return losses
 
 
-class CrossEntropy(Function):
+class CrossEntropyFunction(Function):
     """Cross-entropy of logits against integer class labels, with optional label smoothing.
 
     Shapes   logits x (N, C), target t (N,) integers in [0, C) -> loss () or (N,) for "none"
@@ -63,7 +63,7 @@ class CrossEntropy(Function):
         return gx, None
 
 
-class NLLLoss(Function):
+class NLLLossFunction(Function):
     """Negative log-likelihood: pick each sample's log-probability of its true class.
 
     Shapes   log-probabilities x (N, C), target t (N,) -> loss () or (N,) for "none"
@@ -119,10 +119,13 @@ def cross_entropy(input, target, *, reduction="mean", label_smoothing=0.0):
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     input, target = _check("cross_entropy", input, target, reduction)
-    return CrossEntropy(reduction, float(label_smoothing))(input, target)
+    return CrossEntropyFunction(reduction, float(label_smoothing))(input, target)
 
 
 def nll_loss(input, target, *, reduction="mean"):
     """Negative log-likelihood of log-probabilities (N, C) at class indices (N,), like torch's nll_loss."""
     input, target = _check("nll_loss", input, target, reduction)
-    return NLLLoss(reduction)(input, target)
+    return NLLLossFunction(reduction)(input, target)
+
+
+CrossEntropy, NLLLoss = CrossEntropyFunction, NLLLossFunction    # the earlier names of the op classes

@@ -16,7 +16,7 @@ from ..function import Function
 from ..tensor import Tensor
 
 
-class BatchNorm(Function):
+class BatchNorm2dFunction(Function):
     """y = γ · x̂ + β,  x̂ = (x − μ) / σ,  σ = √(σ² + ε), per channel c.
 
     Shapes   x (N, C, *) with * any spatial axes, running stats, γ, β (C,) -> y like x
@@ -116,8 +116,8 @@ def channel_sum_of_products(a, b):
 
 
 def batch_norm_backward_reference(gy, x_hat, inv_std, weight, training):
-    """gx by the three-term formula of the BatchNorm docstring, term by term, as derived; slower
-    than BatchNorm.backward (which uses Σ gx̂ = γ·gβ, Σ gx̂·x̂ = γ·gγ and one buffer), and kept as
+    """gx by the three-term formula of the BatchNorm2dFunction docstring, term by term, as derived; slower
+    than BatchNorm2dFunction.backward (which uses Σ gx̂ = γ·gβ, Σ gx̂·x̂ = γ·gγ and one buffer), and kept as
     the readable definition that the tests hold the fast form to."""
     axes = (0,) + tuple(range(2, x_hat.ndim))
     per_channel = (1, x_hat.shape[1]) + (1,) * (x_hat.ndim - 2)
@@ -169,4 +169,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not 0 <= momentum <= 1:
         raise ValueError(f"batch_norm: momentum must be a number in [0, 1], got {momentum!r} (minise has no "
                          "cumulative average, PyTorch's momentum=None)")
-    return BatchNorm(bool(training), float(momentum), eps)(x, *named.values())
+    return BatchNorm2dFunction(bool(training), float(momentum), eps)(x, *named.values())
+
+
+BatchNorm = BatchNorm2dFunction          # the earlier name of the op class

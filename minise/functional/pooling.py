@@ -19,23 +19,12 @@ Output size (PyTorch's rule, per spatial axis, input L, kernel k, stride s, padd
 Padding must be at most half the kernel (p ≤ ⌊k/2⌋), so every window holds a real element.
 """
 import itertools
-import numbers
 
 import numpy as np
 
+from ..arguments import conv_output_size, pair
 from ..backend import get_array_module
 from ..function import Function
-
-
-def _pair(value, name, op):
-    """An int or a pair of ints -> (height, width)."""
-    def is_int(v):
-        return isinstance(v, numbers.Integral) and not isinstance(v, bool)
-    if is_int(value):
-        return int(value), int(value)
-    if isinstance(value, (tuple, list)) and len(value) == 2 and all(is_int(v) for v in value):
-        return int(value[0]), int(value[1])
-    raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
 
 
 def check_input(x, op):
@@ -54,19 +43,19 @@ def _output_length(L, k, s, p, ceil_mode):
         if (out - 1) * s >= L + p:
             out -= 1
         return out
-    return (L + 2 * p - k) // s + 1
+    return conv_output_size(L, k, s, p)
 
 
-class _Pool2d(Function):
+class _Pool2dFunction(Function):
     """What max and avg pooling share: the checked window, the output size, padding and taps."""
 
     name = "pool2d"
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False):
         op = self.name
-        self.kernel = _pair(kernel_size, "kernel_size", op)
-        self.stride = self.kernel if stride is None else _pair(stride, "stride", op)
-        self.padding = _pair(padding, "padding", op)
+        self.kernel = pair(kernel_size, "kernel_size", op)
+        self.stride = self.kernel if stride is None else pair(stride, "stride", op)
+        self.padding = pair(padding, "padding", op)
         self.ceil_mode = bool(ceil_mode)
         if min(self.kernel) < 1 or min(self.stride) < 1:
             raise ValueError(f"{op}: kernel_size and stride must be ≥ 1, got kernel_size {self.kernel}, "
@@ -115,7 +104,7 @@ class _Pool2d(Function):
         return get_array_module(gx).ascontiguousarray(gx)
 
 
-class MaxPool2d(_Pool2d):
+class MaxPool2dFunction(_Pool2dFunction):
     """y = the largest value of each kH×kW window (padding counts as −∞, so it never wins).
 
     Shapes   x (N, C, H, W) -> y (N, C, oH, oW)             (oH, oW from the rule in the module doc)
@@ -163,7 +152,7 @@ class MaxPool2d(_Pool2d):
         return (self.unpad(g_pad, x_shape),)
 
 
-class AvgPool2d(_Pool2d):
+class AvgPool2dFunction(_Pool2dFunction):
     """y = the mean of each kH×kW window.
 
     Shapes   x (N, C, H, W) -> y (N, C, oH, oW)
@@ -221,10 +210,10 @@ class AvgPool2d(_Pool2d):
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False):
-    """Max pooling over kH×kW windows (stride defaults to kernel_size); see :class:`MaxPool2d`."""
-    return MaxPool2d(kernel_size, stride, padding, ceil_mode)(x)
+    """Max pooling over kH×kW windows (stride defaults to kernel_size); see :class:`MaxPool2dFunction`."""
+    return MaxPool2dFunction(kernel_size, stride, padding, ceil_mode)(x)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
-    """Average pooling over kH×kW windows (stride defaults to kernel_size); see :class:`AvgPool2d`."""
-    return AvgPool2d(kernel_size, stride, padding, ceil_mode, count_include_pad)(x)
+    """Average pooling over kH×kW windows (stride defaults to kernel_size); see :class:`AvgPool2dFunction`."""
+    return AvgPool2dFunction(kernel_size, stride, padding, ceil_mode, count_include_pad)(x)

@@ -9,7 +9,7 @@ from ..function import Function
 from ..tensor import Tensor
 
 
-class ScaleChannels(Function):
+class ScaleChannelsFunction(Function):
     """Excitation's last step: y = x · s, one scale per channel.
 
     Shapes   x (N, C, H, W) · s (N, C) -> y (N, C, H, W)
@@ -67,4 +67,7 @@ def scale_channels(x, s):
     if x.dtype.kind != "f" or s.dtype != x.dtype:
         raise TypeError(f"scale_channels: x and s must share one floating dtype, got x {x.dtype} {x.shape} "
                         f"and s {s.dtype} {s.shape}")
-    return ScaleChannels()(x, s)
+    return ScaleChannelsFunction()(x, s)
+
+
+ScaleChannels = ScaleChannelsFunction   # the earlier name of the op class

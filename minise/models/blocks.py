@@ -16,18 +16,16 @@ The SE block sees the block's output channels, except "pre", which sees its inpu
 Parameter names follow torchvision (conv1, bn1, ..., downsample.0, downsample.1).
 """
 from .. import nn
+from ..arguments import SQUEEZES, one_of, positive_int
 from ..functional.activation import relu
 
 SE_POSITIONS = ("standard", "pre", "post", "identity")
-SQUEEZES = ("avg", "max")
 
 
 def check_se_options(reduction, squeeze, se_position):
     """Raise a clear ValueError for SE options outside what the blocks understand."""
-    if isinstance(reduction, bool) or not isinstance(reduction, int) or reduction < 1:
-        raise ValueError(f"reduction must be a positive int (the SE bottleneck is C // reduction), got {reduction!r}")
-    if squeeze not in SQUEEZES:
-        raise ValueError(f"squeeze must be one of {SQUEEZES}, got {squeeze!r}")
+    positive_int(reduction, "reduction (the SE bottleneck is C // reduction)")
+    one_of(squeeze, SQUEEZES, "squeeze")
     if se_position not in SE_POSITIONS:
         raise ValueError(f"se_position must be one of {SE_POSITIONS}, got {se_position!r}")
 

@@ -14,18 +14,13 @@ output channels and hidden = max(1, C // r):  2·C·hidden weights + hidden + C 
 (≈ (2/r)·Σ_s N_s·C_s² over the stages s, as in the paper).
 """
 from .. import nn
+from ..arguments import positive_int
 from .blocks import BasicBlock, Bottleneck, check_image_batch, check_se_options, init_resnet_weights, projection
 from ..functional.activation import relu
 
 __all__ = ["BasicBlock", "Bottleneck", "ResNet", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
            "resnext50_32x4d", "se_resnet18", "se_resnet34", "se_resnet50", "se_resnet101", "se_resnet152",
            "se_resnext50_32x4d"]
-
-
-def _positive_int(value, what):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{what} must be a positive int, got {value!r}")
-    return value
 
 
 class ResNet(nn.Module):
@@ -51,9 +46,9 @@ class ResNet(nn.Module):
         if len(layers) != 4:
             raise ValueError(f"layers must list the number of blocks of the 4 stages, got {list(layers)}")
         for count in layers:
-            _positive_int(count, "each entry of layers")
-        _positive_int(num_classes, "num_classes")
-        _positive_int(in_channels, "in_channels")
+            positive_int(count, "each entry of layers")
+        positive_int(num_classes, "num_classes")
+        positive_int(in_channels, "in_channels")
         check_se_options(reduction, squeeze, se_position)
         self.in_channels, self.num_classes = in_channels, num_classes
         self._block_options = dict(groups=groups, base_width=width_per_group, se=se, reduction=reduction,

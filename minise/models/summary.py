@@ -19,6 +19,7 @@ and they pass zeros of that shape on. Every other layer (batch norm, ReLU, pooli
 scaling) runs for real, so the shapes are those of the model's own forward, shortcuts included.
 """
 from .. import nn
+from ..arguments import conv_output_size, pair
 from ..backend import get_array_module
 from ..function import no_grad
 from ..tensor import Tensor
@@ -91,19 +92,15 @@ def _human(n):
     return str(n)
 
 
-def _pair(value):
-    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-
-
 def _conv_shape_only(conv, x):
     """Conv2d's output (zeros) and MACs per image, from its hyper-parameters alone."""
     n, c, h, w = x.shape
     w_shape = conv.weight.shape                                   # (C_out, C_in/groups, kH, kW)
     if c != w_shape[1] * conv.groups:
         raise ValueError(f"Conv2d expects {w_shape[1] * conv.groups} input channels, got {c} (input shape {x.shape})")
-    (sh, sw), (ph, pw), (dh, dw) = _pair(conv.stride), _pair(conv.padding), _pair(conv.dilation)
-    h_out = (h + 2 * ph - dh * (w_shape[2] - 1) - 1) // sh + 1
-    w_out = (w + 2 * pw - dw * (w_shape[3] - 1) - 1) // sw + 1
+    (sh, sw), (ph, pw), (dh, dw) = (pair(getattr(conv, name), name) for name in ("stride", "padding", "dilation"))
+    h_out = conv_output_size(h, w_shape[2], sh, ph, dh)
+    w_out = conv_output_size(w, w_shape[3], sw, pw, dw)
     if h_out < 1 or w_out < 1:
         raise ValueError(f"Conv2d: input {h}×{w} is too small for its kernel, stride and padding")
     xp = get_array_module(x.data)

@@ -7,6 +7,7 @@ input, so a wrong channel count is reported by the layer that got it, with both 
 import numpy as np
 
 from .. import backend
+from ..arguments import pair, positive_int
 from ..functional.conv import conv2d
 from ..functional.linear import linear
 from . import init
@@ -16,19 +17,6 @@ from .module import InputShapeError, Module, Parameter
 def new_parameter(*shape):
     """An (uninitialised, zero) float32 Parameter on the current backend; an initialiser fills it."""
     return Parameter(backend.default_module().zeros(shape, dtype=np.float32))
-
-
-def _pair(value, name):
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
-        raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
-    return tuple(int(v) for v in pair)
-
-
-def _positive(value, name, layer):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{layer}: {name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 class Conv2d(Module):
@@ -45,14 +33,16 @@ class Conv2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True):
         super().__init__()
-        self.in_channels = _positive(in_channels, "in_channels", "Conv2d")
-        self.out_channels = _positive(out_channels, "out_channels", "Conv2d")
-        self.groups = _positive(groups, "groups", "Conv2d")
+        self.in_channels = positive_int(in_channels, "in_channels", "Conv2d")
+        self.out_channels = positive_int(out_channels, "out_channels", "Conv2d")
+        self.groups = positive_int(groups, "groups", "Conv2d")
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"Conv2d: in_channels ({in_channels}) and out_channels ({out_channels}) must both "
                              f"be divisible by groups ({groups})")
-        self.kernel_size, self.stride = _pair(kernel_size, "kernel_size"), _pair(stride, "stride")
-        self.padding, self.dilation = _pair(padding, "padding"), _pair(dilation, "dilation")
+        self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d", minimum=1)
+        self.stride = pair(stride, "stride", "Conv2d", minimum=1)
+        self.padding = pair(padding, "padding", "Conv2d", minimum=0)
+        self.dilation = pair(dilation, "dilation", "Conv2d", minimum=1)
         self.weight = new_parameter(out_channels, in_channels // groups, *self.kernel_size)
         self.register_parameter("bias", new_parameter(out_channels) if bias else None)
         self.reset_parameters()
@@ -91,8 +81,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True):
         super().__init__()
-        self.in_features = _positive(in_features, "in_features", "Linear")
-        self.out_features = _positive(out_features, "out_features", "Linear")
+        self.in_features = positive_int(in_features, "in_features", "Linear")
+        self.out_features = positive_int(out_features, "out_features", "Linear")
         self.weight = new_parameter(out_features, in_features)
         self.register_parameter("bias", new_parameter(out_features) if bias else None)
         self.reset_parameters()

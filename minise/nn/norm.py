@@ -7,9 +7,10 @@ output alone as inside a batch. The math and its backward live in :mod:`minise.f
 import numpy as np
 
 from .. import backend
+from ..arguments import positive_int
 from ..functional.norm import batch_norm
 from . import init
-from .layers import new_parameter, _positive
+from .layers import new_parameter
 from .module import InputShapeError, Module
 
 
@@ -26,7 +27,7 @@ class BatchNorm2d(Module):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1):
         super().__init__()
-        self.num_features = _positive(num_features, "num_features", "BatchNorm2d")
+        self.num_features = positive_int(num_features, "num_features", "BatchNorm2d")
         self.eps, self.momentum = float(eps), float(momentum)
         self.weight = new_parameter(num_features)
         self.bias = new_parameter(num_features)

@@ -14,12 +14,12 @@ The bottleneck (C → C/r → C) keeps the block cheap: 2·C²/r weights, about 
 for SE-ResNet-50 with r = 16, the paper's default. The gradient reaches x twice: through the
 scale (gx = gy · s) and, via s, back up the excitation and through the squeeze (divided by H·W).
 """
+from ..arguments import SQUEEZES, one_of, positive_int
 from ..functional.scale import scale_channels
 from .activation import ReLU, Sigmoid, Tanh
-from .layers import Linear, _positive
+from .layers import Linear
 from .module import InputShapeError, Module
 
-SQUEEZES = ("avg", "max")
 GATES = {"sigmoid": Sigmoid, "tanh": Tanh}
 
 
@@ -40,10 +40,9 @@ class SEBlock(Module):
 
     def __init__(self, channels, reduction=16, squeeze="avg", bias=True, activation="sigmoid"):
         super().__init__()
-        self.channels = _positive(channels, "channels", "SEBlock")
-        self.reduction = _positive(reduction, "reduction", "SEBlock")
-        if squeeze not in SQUEEZES:
-            raise ValueError(f"SEBlock: squeeze must be one of {', '.join(map(repr, SQUEEZES))}, got {squeeze!r}")
+        self.channels = positive_int(channels, "channels", "SEBlock")
+        self.reduction = positive_int(reduction, "reduction", "SEBlock")
+        one_of(squeeze, SQUEEZES, "squeeze", "SEBlock")
         if activation not in GATES:
             raise ValueError(f"SEBlock: activation (the gate) must be one of {', '.join(map(repr, GATES))}, "
                              f"got {activation!r}")
