@@ -53,9 +53,10 @@ def test_an_se_block_graph_names_its_parameters_ops_shapes_and_dtypes():
     key, = by_label(nodes, "tensor")                   # x: a leaf with no name
     assert nodes[key][0][1] == "(2, 4, 3, 3) float32"
     assert sorted(t for s, t, _ in edges if s == key) == sorted(             # x feeds the squeeze and the scale
-        [by_label(nodes, "Mean")[0], by_label(nodes, "ScaleChannels")[0]])
+        [by_label(nodes, "Mean")[0], by_label(nodes, "ScaleChannelsFunction")[0]])
     ops = sorted(label[0] for label, style in nodes.values() if "rounded" in style)
-    assert ops == sorted(["Mean", "Linear", "ReLU", "Linear", "Sigmoid", "ScaleChannels", "Sum"])
+    assert ops == sorted(["Mean", "LinearFunction", "ReLUFunction", "LinearFunction", "SigmoidFunction",
+                          "ScaleChannelsFunction", "Sum"])
     assert nodes[by_label(nodes, "Mean")[0]][0][1] == "(2, 4) float32"
     out, = by_label(nodes, "output")
     assert [s for s, t, _ in edges if t == out] == by_label(nodes, "Sum")
