@@ -3,11 +3,13 @@ import json
 import os
 import struct
 import zipfile
+from io import BytesIO
 
 import numpy as np
 import pytest
 
 from minise import Tensor, io, nn
+from minise.io import npz
 from minise.rng import manual_seed
 
 
@@ -50,8 +52,50 @@ def test_nested_checkpoint_round_trip(tmp_path):
         assert all(not name.endswith(".pkl") for name in z.namelist())
     with pytest.raises(TypeError, match="'bad'"):
         io.save({"bad": object()}, tmp_path / "x.npz")
-    with pytest.raises(TypeError, match="without '/'"):
-        io.save({"a": {"b/c": 1}}, tmp_path / "x.npz")
+    with pytest.raises(TypeError, match="keys are strings"):
+        io.save({"a": {object(): 1}}, tmp_path / "x.npz")
+    io.save({"a": {"b/c": 1, "b": {"c": 2}}}, tmp_path / "slash.npz")        # a "/" in a key is just a character
+    assert io.load(tmp_path / "slash.npz") == {"a": {"b/c": 1, "b": {"c": 2}}}
+
+
+def test_a_pytorch_style_checkpoint_with_an_optimizer_round_trips(tmp_path):
+    """{"model": ..., "optimizer": opt.state_dict(), "epoch": 3}: int keys, tuples (Adam's betas) and
+    None come back as they were, without pickle."""
+    from minise.optim import Adam
+    net = model()
+    opt = Adam(net.parameters(), lr=1e-3)
+    net(Tensor(np.ones((2, 3, 5, 5), np.float32))).sum().backward()
+    opt.step()
+    checkpoint = {"model": net.state_dict(), "optimizer": opt.state_dict(), "epoch": 3,
+                  "odd": {1: "one", (2, "b"): [None, 1.5], None: {"__array__": "a marker as a key"}}}
+    io.save(checkpoint, tmp_path / "c.npz")
+    back = io.load(tmp_path / "c.npz")
+    assert back["epoch"] == 3 and back["odd"] == checkpoint["odd"]
+    assert list(back["optimizer"]["state"]) == list(opt.state_dict()["state"]) and 0 in back["optimizer"]["state"]
+    assert back["optimizer"]["param_groups"][0]["betas"] == opt.param_groups[0]["betas"]
+    assert isinstance(back["optimizer"]["param_groups"][0]["betas"], tuple)
+    again = Adam(model().parameters(), lr=1e-3)
+    again.load_state_dict(back["optimizer"])
+    for a, b in zip(back["optimizer"]["state"].values(), opt.state_dict()["state"].values()):
+        for key in b:
+            np.testing.assert_array_equal(a[key], b[key])
+    with zipfile.ZipFile(tmp_path / "c.npz") as z:
+        assert "model/0.weight.npy" in z.namelist()                    # arrays are named by their place
+
+
+def test_load_accepts_map_location_and_weights_only_as_torch_does(tmp_path):
+    io.save({"w": np.arange(3.0)}, tmp_path / "m.npz")
+    for where in (None, "cpu"):
+        assert type(io.load(tmp_path / "m.npz", map_location=where)["w"]) is np.ndarray
+    assert io.load(tmp_path / "m.npz", weights_only=True)["w"].tolist() == [0.0, 1.0, 2.0]
+    with pytest.raises(ValueError, match="map_location must be None, 'cpu' or 'cuda'"):
+        io.load(tmp_path / "m.npz", map_location="tpu")
+    with pytest.raises(TypeError, match="not supported"):
+        io.load(tmp_path / "m.npz", map_location=lambda storage, loc: storage)
+    from minise.testing import strict_device
+    with strict_device.enabled():
+        back = io.load(tmp_path / "m.npz", map_location="cuda:0")
+        assert not isinstance(back["w"], np.ndarray)
 
 
 def test_device_arrays_are_copied_to_the_host(tmp_path):
@@ -80,8 +124,8 @@ def test_a_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path, monkeypat
         if len(calls) == 2:
             raise OSError("disk full")
         original(archive, name, array)
-    original = io._write_entry
-    monkeypatch.setattr(io, "_write_entry", fail_on_second_entry)
+    original = npz._write_entry
+    monkeypatch.setattr(npz, "_write_entry", fail_on_second_entry)
     with pytest.raises(OSError, match="disk full"):
         io.save({"a": np.zeros(1000), "b": np.zeros(5), "c": np.zeros(2)}, path)
     assert len(calls) == 2                               # it failed mid-write, after one entry
@@ -92,10 +136,34 @@ def test_a_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path, monkeypat
     assert _files(tmp_path) == ["m.npz"]                 # no partial new file, no temp file
 
 
+def huge_header(target):
+    """An .npz whose one entry declares 10**12 float64 values in its .npy header and holds four."""
+    buffer = BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)})
+    buffer.write(np.zeros(4).tobytes())
+    with zipfile.ZipFile(target, "w") as archive:
+        archive.writestr("w.npy", buffer.getvalue())
+    return target
+
+
+def test_stale_temporaries_of_dead_writers_are_removed(tmp_path):
+    import subprocess
+    import sys
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)
+    for name in (f".last.npz.{pid}.abc123.tmp", f".best.npz.{pid}.x.tmp", f".last.npz.{os.getpid()}.y.tmp",
+                 "last.npz", ".hidden"):
+        (tmp_path / name).write_bytes(b"x")
+    removed = io.remove_stale_temporaries(tmp_path, names=("last.npz",))
+    assert [os.path.basename(p) for p in removed] == [f".last.npz.{pid}.abc123.tmp"]
+    io.remove_stale_temporaries(tmp_path)
+    assert _files(tmp_path) == sorted([f".last.npz.{os.getpid()}.y.tmp", ".hidden", "last.npz"])  # ours is alive
+
+
 def test_a_failed_rename_leaves_no_temp_file(tmp_path, monkeypatch):
     def refuse(src, dst):
         raise PermissionError("read-only")
-    monkeypatch.setattr(io.os, "replace", refuse)
+    monkeypatch.setattr(os, "replace", refuse)
     with pytest.raises(PermissionError):
         io.save({"w": np.ones(3)}, tmp_path / "m.npz")
     assert _files(tmp_path) == []
@@ -115,6 +183,8 @@ def test_clear_errors_for_bad_files(tmp_path):
     np.savez(tmp_path / "objects.npz", o=np.array([{"a": 1}], dtype=object))
     with pytest.raises(ValueError, match="pickled"):
         io.load(tmp_path / "objects.npz")
+    with pytest.raises(ValueError, match="declares shape .*holds"):
+        io.load(huge_header(tmp_path / "huge.npz"))
     with pytest.raises(ValueError, match="PyTorch pickle"):
         io.load_torch_state_dict(model(), tmp_path / "weights.pt")
 

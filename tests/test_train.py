@@ -320,9 +320,22 @@ def test_checkpoint_round_trip_and_bad_files(tmp_path):
         load_checkpoint(tmp_path / "plain.npz")
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         load_checkpoint(tmp_path / "missing.npz")
-    with pytest.raises(TypeError, match="cannot store"):
+    with pytest.raises(TypeError, match="'f' is of type object"):
         save_checkpoint({"f": object()}, tmp_path / "d.npz")
     assert sorted(os.listdir(tmp_path)) == ["bad.npz", "c.npz", "plain.npz"]
+
+
+@pytest.mark.parametrize("field, value, expected", [
+    ("epoch", "3", "'epoch' is str '3', expected int"), ("epoch", 2.5, "expected int"),
+    ("partial", [1], "'partial' is list"), ("config", "se_resnet20", "expected dict or None"),
+    ("best_accuracy", "high", "expected a number or None"), ("best_epoch", True, "'best_epoch' is bool"),
+    ("partial", {"loss": 1.0, "correct": "2", "seen": 3, "steps": 1, "time": 0.1}, "'partial.correct' is str")])
+def test_a_checkpoint_with_a_field_of_the_wrong_type_is_refused_in_one_line(tmp_path, field, value, expected):
+    state = {"model": {"w": np.ones(2)}, "optimizer": {"state": {}, "param_groups": []}, "epoch": 1, field: value}
+    save_checkpoint(state, tmp_path / "c.npz")
+    with pytest.raises(CheckpointError, match=expected) as caught:
+        load_checkpoint(tmp_path / "c.npz")
+    assert "\n" not in str(caught.value)
 
 
 def test_resume_with_adam_and_a_different_model_is_refused(tmp_path):

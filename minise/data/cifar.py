@@ -14,15 +14,14 @@ The archive is extracted safely: only the six expected regular files are taken f
 each is written to a path minise builds itself, so a hostile member name such as
 ``../../.bashrc`` can never write outside the data folder.
 """
-import os
 import tarfile
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from minise.data.dataset import ArrayDataset
-from minise.data.download import fetch, missing_files_error
+from ..io.atomic import atomic_write
+from .dataset import ArrayDataset
+from .download import fetch, missing_files_error
 
 RECORD_BYTES = 1 + 3 * 32 * 32
 FOLDER = "cifar-10-batches-bin"
@@ -64,15 +63,9 @@ def extract_cifar_archive(archive, root):
                 if name is None or not member.isfile():
                     continue
                 source = tar.extractfile(member)
-                handle, temporary = tempfile.mkstemp(dir=target, prefix=f".{name}.")
-                try:
-                    with os.fdopen(handle, "wb") as out:
-                        while chunk := source.read(1 << 20):
-                            out.write(chunk)
-                    os.replace(temporary, target / name)
-                except BaseException:
-                    os.remove(temporary)
-                    raise
+                with atomic_write(target / name) as out:
+                    while chunk := source.read(1 << 20):
+                        out.write(chunk)
                 found.add(name)
     except (tarfile.TarError, EOFError, OSError) as error:
         raise ValueError(f"{archive} is not a readable CIFAR-10 archive ({error})") from error

@@ -1,8 +1,8 @@
 """Fetching dataset files: checked, retried, and never left half-written.
 
-:func:`download_url` streams a URL into a temporary file next to its destination, hashing the
-bytes on the way. Only when the whole file has arrived and its checksum matches is it renamed
-into place (``os.replace`` is atomic), so an interrupted or corrupted transfer never leaves a file
+:func:`download_url` streams a URL through minise's atomic writer (a temporary file next to its
+destination), hashing the bytes on the way. Only when the whole file has arrived and its checksum
+matches is it renamed into place (``os.replace`` is atomic), so an interrupted or corrupted transfer never leaves a file
 that looks complete. A failed attempt (connection error, timeout, short read, checksum mismatch)
 is retried; a file that still does not match after every attempt is refused with an error that
 names the file and both digests.
@@ -16,6 +16,8 @@ import urllib.error
 import urllib.request
 from http.client import HTTPException
 from pathlib import Path
+
+from ..io.atomic import atomic_write
 
 _CHUNK = 1 << 16
 RETRY_BACKOFF = 1.0        # seconds before the second attempt (doubled each time); tests lower it
@@ -80,54 +82,40 @@ def download_url(url, path, md5=None, sha256=None, retries=3, timeout=30.0, back
         if attempt:
             time.sleep(backoff * 2 ** (attempt - 1))
         try:
-            actual = _transfer(url, path, algorithm, timeout)
+            _transfer(url, path, algorithm, expected, timeout)
+            return path
+        except ChecksumError as error:
+            last_error = error
         except urllib.error.HTTPError as error:
             last_error = DownloadError(f"could not download {url}: HTTP {error.code} {error.reason}")
             if 400 <= error.code < 500 and error.code not in (408, 429):
                 break                                   # the server will not change its mind
-            continue
         except (urllib.error.URLError, HTTPException, OSError) as error:
             last_error = DownloadError(f"could not download {url} (attempt {attempt + 1} of {retries}): {error}")
-            continue
-        if expected is not None and actual != expected:
-            os.remove(_partial_name(path))
-            last_error = ChecksumError(
-                f"{path.name} from {url} failed its {algorithm} check: expected {expected}, got {actual}; "
-                f"the file was not kept (the transfer was corrupted or the server holds a different file)")
-            continue
-        os.replace(_partial_name(path), path)
-        return path
     raise last_error
 
 
-def _partial_name(path):
-    return path.with_name(f".{path.name}.part")
+def _transfer(url, path, algorithm, expected, timeout):
+    """Stream ``url`` through the atomic writer onto ``path``, hashing on the way.
 
-
-def _transfer(url, path, algorithm, timeout):
-    """Stream ``url`` into the partial file next to ``path``; return its hex digest.
-
-    The partial file is removed if the transfer fails; on success it is left for the caller to
-    check and rename.
+    Only a complete transfer whose digest matches ``expected`` (when given) replaces ``path``; a
+    failed one leaves no file behind (the writer removes its temporary file).
     """
     digest = hashlib.new(algorithm or "md5")
-    partial = _partial_name(path)
     request = urllib.request.Request(url, headers={"User-Agent": "minise"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response, open(partial, "wb") as out:
-            announced = response.headers.get("Content-Length")
-            received = 0
-            for chunk in iter(lambda: response.read(_CHUNK), b""):
-                out.write(chunk)
-                digest.update(chunk)
-                received += len(chunk)
-            if announced is not None and received != int(announced):
-                raise DownloadError(f"short read: got {received} of {announced} bytes")
-    except BaseException:
-        if partial.exists():
-            os.remove(partial)
-        raise
-    return digest.hexdigest()
+    with urllib.request.urlopen(request, timeout=timeout) as response, atomic_write(path) as out:
+        announced = response.headers.get("Content-Length")
+        received = 0
+        for chunk in iter(lambda: response.read(_CHUNK), b""):
+            out.write(chunk)
+            digest.update(chunk)
+            received += len(chunk)
+        if announced is not None and received != int(announced):
+            raise DownloadError(f"short read: got {received} of {announced} bytes")
+        if expected is not None and digest.hexdigest() != expected:
+            raise ChecksumError(
+                f"{path.name} from {url} failed its {algorithm} check: expected {expected}, got {digest.hexdigest()}; "
+                f"the file was not kept (the transfer was corrupted or the server holds a different file)")
 
 
 def fetch(filename, folder, mirrors, md5=None, sha256=None, **download_options):

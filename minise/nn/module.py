@@ -22,6 +22,7 @@ from collections.abc import Mapping
 
 from .. import backend
 from ..hooks import add_hook
+from ..io import read_state_dict
 from ..tensor import Tensor
 from .hooks import backward_hook_call, run_forward_hooks, run_forward_pre_hooks
 from .state import check_state_dict, copy_state_into
@@ -309,7 +310,6 @@ class Module:
         if isinstance(state_dict, Mapping) and not isinstance(state_dict, dict):
             state_dict = dict(state_dict)                # an open np.load(...) archive, a MappingProxy
         if not isinstance(state_dict, dict):
-            from ..io import read_state_dict
             state_dict = read_state_dict(state_dict)
         targets = self.state_dict()
         missing, unexpected = check_state_dict(targets, state_dict, strict, type(self).__name__)

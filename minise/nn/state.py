@@ -8,9 +8,7 @@ device (CPU or GPU) and dtype, and optimizers holding the Parameters keep workin
 import numpy as np
 
 from .. import backend
-from ..tensor import Tensor
-
-NUM_BATCHES = "num_batches_tracked"      # older checkpoints lack it; its shape is () or (1,)
+from ..io import NUM_BATCHES, as_array
 
 
 class StateDictError(KeyError, ValueError):
@@ -28,22 +26,6 @@ class StateDictError(KeyError, ValueError):
 
     def __str__(self):            # KeyError would print the message in quotes
         return self.message
-
-
-def as_array(value, name="value"):
-    """A checkpoint value as an array: Tensors give their data, PyTorch tensors a NumPy copy."""
-    if isinstance(value, Tensor):
-        return value.data
-    if hasattr(value, "detach") and hasattr(value, "cpu"):          # a torch.Tensor (no import of torch)
-        value = value.detach().cpu()
-        if str(value.dtype) == "torch.bfloat16":                      # NumPy has no bfloat16
-            value = value.float()
-        return value.numpy()
-    if hasattr(value, "dtype") and hasattr(value, "shape"):
-        return value
-    if isinstance(value, (int, float, bool, np.generic)):
-        return np.asarray(value)
-    raise TypeError(f"state dict entry {name!r} is a {type(value).__name__}; expected an array or Tensor")
 
 
 def _shape(value):

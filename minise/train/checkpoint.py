@@ -1,94 +1,63 @@
 """Checkpoints: everything a run needs to continue, in one ``.npz`` file written atomically.
 
 A checkpoint is a nested dict (model weights, optimizer state, schedule, epoch, data-loader and
-random-generator state, settings). Saving splits it in two:
+random-generator state, settings), stored in minise's one file format (:mod:`minise.io.npz`):
+arrays as ``.npy`` entries, the rest as one JSON document. Writing goes through the one atomic
+writer, so a crash leaves either the old checkpoint or the new one, never half of each; reading
+never unpickles.
 
-* every array goes into the ``.npz`` under its path in the dict (``model/layer1.0.conv1.weight``,
-  ``optimizer/state/3/momentum_buffer``), as NumPy data;
-* everything else (numbers, strings, lists) becomes one JSON document, stored in the same ``.npz``
-  as the uint8 array ``__meta__.json``; arrays appear there as ``{"__array__": "<key>"}``.
-
-One file means one atomic write: it is first written to a hidden temporary file in the same folder
-and then moved over the old one with ``os.replace``, so a crash leaves either the old checkpoint
-or the new one, never half of each. Loading uses ``np.load(allow_pickle=False)``: a checkpoint
-holds data only, never code.
+:func:`load_checkpoint` also checks the checkpoint's fields (``epoch`` an int, ``partial`` a dict
+of numbers, ...), so a damaged or hand-edited file is refused with one line that names the field.
 """
-import json
 import os
-import zipfile
+import numbers
 
-import numpy as np
-
-from ..backend import to_numpy
-
-FORMAT = "minise-checkpoint"
-VERSION = 1
-META_KEY = "__meta__.json"
+from ..io import FileFormatError, load, save
 
 
 class CheckpointError(ValueError):
     """A file that is not a readable minise checkpoint, or one that does not fit."""
 
 
-def _is_array(value):
-    return hasattr(value, "shape") and hasattr(value, "dtype") and not isinstance(value, np.generic)
-
-
-def flatten(tree, arrays, prefix=""):
-    """Copy ``tree`` with every array replaced by ``{"__array__": key}``; arrays land in ``arrays``."""
-    if _is_array(tree):
-        arrays[prefix] = np.ascontiguousarray(to_numpy(tree))
-        return {"__array__": prefix}
-    if isinstance(tree, dict):
-        return {str(k): flatten(v, arrays, f"{prefix}/{k}" if prefix else str(k)) for k, v in tree.items()}
-    if isinstance(tree, (list, tuple)):
-        return [flatten(v, arrays, f"{prefix}/{i}") for i, v in enumerate(tree)]
-    if isinstance(tree, np.generic):
-        return tree.item()
-    if tree is None or isinstance(tree, (bool, int, float, str)):
-        return tree
-    raise TypeError(f"cannot store {type(tree).__name__} at {prefix!r} in a checkpoint; "
-                    "use arrays, numbers, strings, lists and dicts")
-
-
-def unflatten(tree, arrays):
-    """Undo :func:`flatten`: put the arrays back in place of their ``{"__array__": key}`` markers."""
-    if isinstance(tree, dict):
-        if set(tree) == {"__array__"}:
-            return arrays[tree["__array__"]]
-        return {k: unflatten(v, arrays) for k, v in tree.items()}
-    if isinstance(tree, list):
-        return [unflatten(v, arrays) for v in tree]
-    return tree
-
-
-def atomic_write(path, write):
-    """Call ``write(file)`` on a temporary file next to ``path``, then move it onto ``path``."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    temporary = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
+_NUMBER = (numbers.Real,)
+_OPTIONAL_NUMBER = (numbers.Real, type(None))
+_OPTIONAL_DICT = (dict, type(None))
+# field -> the types it may hold (bool is refused where an int or number is wanted)
+FIELDS = {"model": (dict,), "optimizer": (dict,), "epoch": (int,), "epochs": (int,), "scheduler": _OPTIONAL_DICT,
+          "partial": _OPTIONAL_DICT, "loader": _OPTIONAL_DICT, "rng": _OPTIONAL_DICT, "config": _OPTIONAL_DICT,
+          "best_accuracy": _OPTIONAL_NUMBER, "best_loss": _OPTIONAL_NUMBER, "best_epoch": (int, type(None)),
+          "first_loss": _OPTIONAL_NUMBER}
+REQUIRED = ("model", "epoch")
+PARTIAL_FIELDS = ("loss", "correct", "seen", "steps", "time")
 
 
 def save_checkpoint(state, path):
     """Write the nested dict ``state`` to ``path`` (a ``.npz`` file), atomically."""
-    arrays = {}
-    meta = {"format": FORMAT, "version": VERSION, "state": flatten(state, arrays)}
-    if META_KEY in arrays:
-        raise ValueError(f"{META_KEY!r} is reserved")
-    arrays[META_KEY] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
-    atomic_write(path, lambda f: np.savez(f, **arrays))
+    save(state, path)
     return path
+
+
+def _type_error(path, field, value, wanted):
+    names = " or ".join("None" if t is type(None) else "a number" if t is numbers.Real else t.__name__
+                        for t in wanted)
+    return CheckpointError(f"{path} is damaged: its {field!r} is {type(value).__name__} {value!r:.60}, expected "
+                           f"{names}; use another checkpoint, e.g. best.npz instead of last.npz")
+
+
+def check_fields(state, path):
+    """Raise CheckpointError unless ``state`` has the fields of a checkpoint, each of the right type."""
+    if not isinstance(state, dict) or not all(key in state for key in REQUIRED):
+        raise CheckpointError(f"{path} is an .npz file but not a minise checkpoint (it lacks "
+                              f"{', '.join(REQUIRED)}); to load bare weights use model.load_state_dict(path)")
+    for field, wanted in FIELDS.items():
+        value = state.get(field)
+        if (field in state or field in REQUIRED) and (not isinstance(value, wanted) or isinstance(value, bool)):
+            raise _type_error(path, field, value, wanted)
+    partial = state.get("partial") or {}
+    for field in PARTIAL_FIELDS if partial else ():
+        value = partial.get(field)
+        if not isinstance(value, numbers.Real) or isinstance(value, bool) or value < 0:
+            raise _type_error(path, f"partial.{field}", value, _NUMBER)
 
 
 def load_checkpoint(path):
@@ -100,26 +69,10 @@ def load_checkpoint(path):
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no checkpoint at {path}")
-    if not zipfile.is_zipfile(path):
-        raise CheckpointError(f"{path} is not a readable checkpoint (not an .npz archive: damaged, cut short, or "
-                              "another kind of file); use another checkpoint, e.g. best.npz instead of last.npz")
     try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
-        meta = json.loads(arrays.pop(META_KEY).tobytes().decode("utf-8"))
-    except KeyError:
-        raise CheckpointError(f"{path} is an .npz file but not a minise checkpoint (it has no {META_KEY}); "
-                              "to load bare weights use model.load_state_dict(path)") from None
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError, UnicodeDecodeError) as exc:
-        why = "it holds Python objects, which are never unpickled" if "pickle" in str(exc) else str(exc)
-        raise CheckpointError(f"{path} is not a readable checkpoint (damaged, or not written by minise: {why}); "
-                              "use another checkpoint, e.g. best.npz instead of last.npz") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a minise checkpoint")
-    if meta.get("version", 0) > VERSION:
-        raise CheckpointError(f"{path} was written by a newer minise (checkpoint format {meta['version']}); "
-                              "upgrade minise to read it")
-    try:
-        return unflatten(meta["state"], arrays)
-    except KeyError as exc:
-        raise CheckpointError(f"{path} is damaged: the array {exc} is missing") from None
+        state = load(path)
+    except FileFormatError as error:
+        raise CheckpointError(f"{path} is not a readable checkpoint ({error}); use another checkpoint, "
+                              "e.g. best.npz instead of last.npz") from None
+    check_fields(state, path)
+    return state

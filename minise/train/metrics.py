@@ -10,7 +10,7 @@ import json
 import math
 import os
 
-from .checkpoint import atomic_write
+from ..io.atomic import atomic_write
 
 COLUMNS = ("epoch", "lr", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "epoch_time",
            "images_per_second")
@@ -36,8 +36,10 @@ class MetricsWriter:
         rows = [r for r in read_metrics(self.jsonl_path) if r["epoch"] <= keep_epochs] if keep_epochs else []
         os.makedirs(self.folder, exist_ok=True)
         text = "".join(json.dumps(row) + "\n" for row in rows)
-        atomic_write(self.jsonl_path, lambda f: f.write(text.encode("utf-8")))
-        atomic_write(self.csv_path, lambda f: f.write(_csv_text(rows, header=True).encode("utf-8")))
+        with atomic_write(self.jsonl_path) as f:
+            f.write(text.encode("utf-8"))
+        with atomic_write(self.csv_path) as f:
+            f.write(_csv_text(rows, header=True).encode("utf-8"))
         return rows
 
     def append(self, row):
@@ -120,5 +122,7 @@ def plot_metrics(runs, path, title=None):
     if title:
         figure.suptitle(title)
     figure.tight_layout()
-    atomic_write(path, lambda f: figure.savefig(f, format="png", dpi=100))
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with atomic_write(path) as f:
+        figure.savefig(f, format="png", dpi=100)
     return path
