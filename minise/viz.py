@@ -18,7 +18,7 @@ package and Graphviz's ``dot`` program.
 import shutil
 
 from .tensor import Tensor
-from .train.checkpoint import atomic_write
+from .io.atomic import atomic_write
 
 INSTALL_HINT = ("to draw the graph, install the graphviz Python package (pip install graphviz, or the "
                 "minise 'viz' extra) and Graphviz's dot program (apt-get install graphviz, brew install "
@@ -154,7 +154,8 @@ def draw(tensors, params=None, path=None, format="svg", log=print):
         if log is not None:
             log(f"{missing} is not installed: showing the DOT text instead; {INSTALL_HINT}")
         if path is not None:
-            atomic_write(f"{path}.dot", lambda f: f.write(dot.encode()))
+            with atomic_write(f"{path}.dot") as f:
+                f.write(dot.encode())
         return DotText(dot)
     import graphviz
     source = graphviz.Source(dot, format=format)
