@@ -74,13 +74,13 @@ class AccuracyReport:
         input_init, report_init, _ = self._originals
         report = self
 
-        def input_check_init(check, name, shape, analytic, numerical, checked, atol, rtol, kinks):
-            input_init(check, name, shape, analytic, numerical, checked, atol, rtol, kinks)
+        def input_check_init(check, name, shape, analytic, numerical, checked, atol, rtol, kinks, *more):
+            input_init(check, name, shape, analytic, numerical, checked, atol, rtol, kinks, *more)
             # a gradient that is zero everywhere (gradcheck warns) has no relative error to speak of
             report.pending.append(0.0 if check.all_zero else relative_errors(analytic, numerical)[1])
 
-        def report_init_and_record(rep, inputs, atol, rtol, eps):
-            report_init(rep, inputs, atol, rtol, eps)
+        def report_init_and_record(rep, inputs, atol, rtol, eps, *more):
+            report_init(rep, inputs, atol, rtol, eps, *more)
             norm_errors, report.pending = report.pending[-len(inputs):] if inputs else [], []
             report.record_gradcheck(rep, norm_errors)
 

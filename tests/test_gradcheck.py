@@ -174,8 +174,16 @@ def test_a_zero_numerical_gradient_warns_that_the_check_cannot_discriminate():
     x = leaf(4)
     with pytest.warns(GradcheckWarning, match="zero everywhere"):
         minise.gradcheck(lambda t: t * 0.0, [x])
-    with pytest.warns(GradcheckWarning, match="zero everywhere"):   # tiny but not exactly 0: still blind
-        minise.gradcheck(lambda t: t * 1e-9, [x])
+
+
+def test_a_tiny_gradient_is_checked_relative_to_its_size():
+    """Values of 1e-9 are far above the round-off of finite differences: a 2x error there is caught."""
+    x = leaf(4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert minise.gradcheck(lambda t: t * 1e-9, [x])
+    with pytest.raises(GradcheckError):
+        minise.check_backward(lambda t: (t * 1e-9, None), lambda g, c: (g * 2e-9,), [x.data])
 
 
 def test_no_warnings_for_a_clean_float64_check():
