@@ -25,7 +25,8 @@ HAVE_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 HAVE_GRAPHVIZ = importlib.util.find_spec("graphviz") is not None and shutil.which("dot") is not None
 # what each lesson draws, where the tools to draw it are installed
 FIGURES = {"01_autograd.py": ["01_graph"] if HAVE_GRAPHVIZ else [],
-           "03_conv2d.py": ["03_im2col"] if HAVE_MATPLOTLIB else []}
+           "03_conv2d.py": ["03_im2col"] if HAVE_MATPLOTLIB else [],
+           "07_training.py": ["07_curves"] if HAVE_MATPLOTLIB else []}
 TIMEOUT = 300
 
 
