@@ -175,10 +175,10 @@ print(f"ReLU gate:    {100 * (s_relu == 0).mean():.0f}% of gates exactly 0 (dead
 print(f"sigmoid gate: {100 * (s_sigmoid == 0).mean():.0f}% exactly 0, range [{s_sigmoid.min():.3f}, {s_sigmoid.max():.3f}]")
 assert (s_relu == 0).mean() > 0.2
 assert ((s_sigmoid > 0) & (s_sigmoid < 1)).all()
-louder = Tensor(20 * x.numpy())                             # the same images, 20 times brighter
+louder = Tensor(5 * x.numpy())                              # the same images, 5 times brighter
 big_relu = relu_gated.excite(relu_gated.global_pool(louder)).numpy().max()
 big_sigmoid = sigmoid_gated.excite(sigmoid_gated.global_pool(louder)).numpy().max()
-print(f"inputs × 20: largest ReLU gate {big_relu:.2f} (it amplifies), largest sigmoid gate {big_sigmoid:.3f}")
+print(f"inputs × 5: largest ReLU gate {big_relu:.2f} (it amplifies), largest sigmoid gate {big_sigmoid:.3f}")
 assert big_relu > 1 and big_sigmoid < 1
 
 # %% [markdown]
