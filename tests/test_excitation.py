@@ -6,7 +6,13 @@ import pytest
 import minise
 from minise import models, nn
 from minise.data import ArrayDataset, DataLoader
-from minise.excitation import Excitations, paper_name, plot_excitations, record_excitations, se_blocks
+from minise.excitation import (
+    Excitations,
+    paper_name,
+    plot_excitations,
+    record_excitations,
+    se_blocks,
+)
 
 
 def tiny_model_and_loader():

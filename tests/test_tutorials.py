@@ -26,7 +26,11 @@ HAVE_GRAPHVIZ = importlib.util.find_spec("graphviz") is not None and shutil.whic
 # what each lesson draws, where the tools to draw it are installed
 FIGURES = {"01_autograd.py": ["01_graph"] if HAVE_GRAPHVIZ else [],
            "03_conv2d.py": ["03_im2col"] if HAVE_MATPLOTLIB else [],
-           "07_training.py": ["07_curves"] if HAVE_MATPLOTLIB else []}
+           "07_training.py": ["07_curves"] if HAVE_MATPLOTLIB else [],
+           "09_ablations.py": ["09_ablations"] if HAVE_MATPLOTLIB else [],
+           "10_excitation_analysis.py": ["10_excitations"] if HAVE_MATPLOTLIB else [],
+           "11_reading_se_code.py": ["11_softmax_twice"] if HAVE_MATPLOTLIB else [],
+           "12_debugging_gradients.py": ["12_gradient_norms"] if HAVE_MATPLOTLIB else []}
 TIMEOUT = 300
 
 

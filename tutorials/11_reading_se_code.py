@@ -138,7 +138,7 @@ assert ignored[7, :].all() and ignored[:, 7].all() and not ignored[:7, :7].any()
 try:
     se(Tensor(rng.normal(size=(2, 16, 14, 14))))
     raise AssertionError("a 14×14 input should not fit")
-except Exception as error:
+except nn.InputShapeError as error:
     print(f"14×14 input: {type(error).__name__}: {str(error)[:110]}...")
 
 # %% [markdown]
