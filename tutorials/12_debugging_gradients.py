@@ -21,7 +21,7 @@ import numpy as np
 import minise
 import minise.functional as F
 from minise import Tensor, models, nn, viz
-from minise.functional.scale import ScaleChannels
+from minise.functional.scale import ScaleChannelsFunction
 from lesson_figures import new_figure, show, show_png   # tutorials/lesson_figures.py: inline in Jupyter, a PNG file otherwise
 
 FAST = os.environ.get("MINISE_FAST") == "1"
@@ -43,13 +43,13 @@ dot = viz.to_dot(loss, {"x": x, **dict(se.named_parameters())})
 print(dot)
 
 # %% [markdown]
-# Read it bottom-up, as the forward pass ran: `x` feeds **two** ops, the squeeze (`Mean`, to
-# $(2, 8)$) and the scale (`ScaleChannels`, back to $(2, 8, 4, 4)$). That fork is why the gradient
+# Read it bottom-up, as the forward pass ran: `x` feeds **two** ops, the squeeze (the mean over $H, W$, to
+# $(2, 8)$) and the scale (`ScaleChannelsFunction`, back to $(2, 8, 4, 4)$). That fork is why the gradient
 # reaching `x` is a sum of two paths. Every parameter appears exactly once, by name.
 
 # %%
 ops = [line for line in dot.splitlines() if "rounded" in line]
-assert len(ops) == 7                                 # Mean, Linear, ReLU, Linear, Sigmoid, ScaleChannels, Sum
+assert len(ops) == 7                                 # six ops of the SE block, and the sum
 x_node = next(line.split()[0] for line in dot.splitlines() if 'label="x\\n' in line)
 assert sum(line.strip().startswith(x_node + " ->") for line in dot.splitlines()) == 2      # x feeds two ops
 for name, _ in se.named_parameters():
@@ -279,7 +279,7 @@ assert report.passed and [c.name for c in report.inputs] == ["x", *names]
 # path that section 3 found small. The whole-model check must catch it, and say where.
 
 # %%
-right_backward = ScaleChannels.backward
+right_backward = ScaleChannelsFunction.backward
 
 
 def forgets_the_gate(self, gy):
@@ -287,13 +287,13 @@ def forgets_the_gate(self, gy):
     return gx, None if gs is None else gs * 0
 
 
-ScaleChannels.backward = forgets_the_gate
+ScaleChannelsFunction.backward = forgets_the_gate
 try:
     minise.gradcheck(with_parameters(tiny, names), inputs, max_elements=8, seed=0)
     caught = None
 except minise.GradcheckError as error:
     caught = error
 finally:
-    ScaleChannels.backward = right_backward
+    ScaleChannelsFunction.backward = right_backward
 print(str(caught).splitlines()[0] if caught else "NOT CAUGHT")
 assert caught is not None and "se.fc" in str(caught)
