@@ -5,8 +5,9 @@ The spread is the sample standard deviation over seeds (n − 1 in the denominat
 spreads is not a difference this grid can see.
 """
 import math
+import os
 
-from ..train.checkpoint import atomic_write
+from ..io.atomic import atomic_write
 from .variants import DEFAULT, FACTORS, NO_SE
 
 FACTOR_TITLES = {"reduction": "reduction ratio r", "squeeze": "squeeze", "se_position": "SE position",
@@ -88,7 +89,9 @@ def plot_ablation(rows, path=None, metric="test_accuracy", title=None):
         figure.suptitle(title)
     figure.tight_layout()
     if path is not None:
-        atomic_write(path, lambda f: figure.savefig(f, format="png", dpi=100))
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with atomic_write(path) as f:
+            figure.savefig(f, format="png", dpi=100)
     return figure
 
 

@@ -14,7 +14,7 @@ import time
 
 from .. import optim, rng
 from ..data import DataLoader
-from ..train.checkpoint import atomic_write
+from ..io.atomic import atomic_write
 from ..train.fit import evaluate, fit
 from .variants import FACTORS, build_model, format_value
 
@@ -38,7 +38,8 @@ def write_rows(path, rows):
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    atomic_write(path, lambda f: f.write(buffer.getvalue().encode("utf-8")))
+    with atomic_write(path) as f:
+        f.write(buffer.getvalue().encode("utf-8"))
 
 
 def check_settings(out_dir, settings):
@@ -52,7 +53,8 @@ def check_settings(out_dir, settings):
             raise ValueError(f"the grid in {out_dir} was run with other settings ({'; '.join(changed)}); "
                              "use the same settings to resume it, or another folder")
     else:
-        atomic_write(path, lambda f: f.write(json.dumps(settings, indent=1, sort_keys=True).encode("utf-8")))
+        with atomic_write(path) as f:
+            f.write(json.dumps(settings, indent=1, sort_keys=True).encode("utf-8"))
 
 
 def train_cell(options, seed, train_set, test_set, settings):
