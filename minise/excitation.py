@@ -5,6 +5,7 @@
     excitations.gates["layer3.2.se"]                      # (images, C): s = σ(W₂ δ(W₁ z)) per image
     excitations.class_means("layer3.2.se")                # (classes, C): the paper's Fig. 6 curves
     excitations.class_share("layer3.2.se")                # share of the gate's variance explained by the class
+    excitations.class_spread("layer3.2.se")               # how far apart the class curves lie (gate units)
     plot_excitations(excitations, ["layer1.0.se", "layer3.2.se"])
 
 The SENet paper (Hu et al., arXiv 1709.01507, Sec. 7.2) plots the mean excitation per channel
@@ -65,6 +66,15 @@ class Excitations:
         between = (counts[:, None] * (self.class_means(name) - mu) ** 2).sum()
         return float(between / total) if total > 0 else 0.0
 
+    def class_spread(self, name):
+        """How far apart the class curves lie, in gate units: √(Σ_k n_k ‖μ_k − μ‖² / (N·C)), the
+        root-mean-square distance of an image's class mean from the overall mean, per channel.
+        η² is a share and says nothing about size; this is the size."""
+        s = self.gates[name]
+        mu = s.mean(axis=0)
+        counts = np.array([(self.labels == k).sum() for k in self.classes])
+        return float(np.sqrt((counts[:, None] * (self.class_means(name) - mu) ** 2).sum() / s.size))
+
     def __repr__(self):
         return f"Excitations({len(self.names)} SE blocks, {len(self.labels)} images, {len(self.classes)} classes)"
 
@@ -122,8 +132,9 @@ def plot_excitations(excitations, names=None, classes=None, figure=None, class_n
             label = class_names[k] if class_names is not None else str(k)
             ax.plot(means[rows[k]], lw=1, label=label)
         ax.plot(excitations.gates[name].mean(axis=0), "k--", lw=1.5, label="all")
-        ax.set(title=f"{paper_name(name)} ({name})  η² = {excitations.class_share(name):.2f}",
-               xlabel="channel", ylim=(0, 1))
+        ax.set(title=f"{paper_name(name)} ({name})  η² = {excitations.class_share(name):.2f}, "
+                     f"spread {excitations.class_spread(name):.3f}", xlabel="channel", ylim=(0, 1))
+        ax.xaxis.get_major_locator().set_params(integer=True)
         ax.title.set_fontsize(9)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("mean excitation")

@@ -67,6 +67,8 @@ def test_class_share_is_one_for_gates_set_by_the_class_and_zero_for_class_blind_
     e = Excitations({"c": np.array([[0.0], [2.0], [4.0], [6.0]])}, [0, 0, 1, 1])
     assert e.class_share("c") == pytest.approx(16 / 20)
     np.testing.assert_allclose(e.class_means("c"), [[1.0], [5.0]])
+    assert e.class_spread("c") == pytest.approx(np.sqrt(16 / 4))            # between / (N · C) = 16 / 4
+    assert Excitations({"b": same_in_every_class}, labels).class_spread("b") == pytest.approx(0.0, abs=1e-12)
     assert Excitations({"d": np.ones((4, 3))}, [0, 0, 1, 1]).class_share("d") == 0.0     # no variance at all
 
 

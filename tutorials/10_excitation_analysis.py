@@ -157,9 +157,18 @@ assert ((shares >= 0) & (shares <= 1)).all() and (shares[constant] == 0).all()
 # the per-stage means below: they say nothing about classes either way.
 
 # %% [markdown]
-# Does it rise with depth? Two summaries: the mean $\eta^2$ per stage, and the rank correlation
-# between block depth and $\eta^2$ (Spearman's $\rho$: +1 if every deeper block is more
-# class-specific, −1 if every deeper block is less).
+# ## Share and size
+#
+# $\eta^2$ is a *share*: a block whose gates hardly vary at all, but vary with the class, scores
+# high. The paper's figure shows something else, the *size*: how far apart the class curves lie.
+# Measure that too, in gate units: the root-mean-square distance of a class mean from the overall
+# mean, per image and channel,
+#
+# $$d = \sqrt{\frac{1}{N C}\sum_k n_k \lVert \mu_k - \mu \rVert^2} = \sqrt{\frac{\text{between}}{N C}} .$$
+#
+# Does either rise with depth? Two summaries for each: the mean per stage, and the rank correlation
+# between block depth and the measure (Spearman's $\rho$: +1 if every deeper block scores higher,
+# −1 if every deeper block scores lower).
 
 # %%
 def spearman(a, b):
@@ -167,16 +176,20 @@ def spearman(a, b):
     return float(np.corrcoef(ra, rb)[0, 1])
 
 
+spreads = np.array([excitations.class_spread(n) for n in excitations.names])
+assert np.isclose(spreads[-1], np.sqrt(between / s.size))           # the block computed by hand above
 stages = np.array([int(n[5]) for n in excitations.names])
 live = ~constant
-per_stage = [float(shares[(stages == k) & live].mean()) if ((stages == k) & live).any() else float("nan")
-             for k in (1, 2, 3)]
-rho = spearman(np.arange(len(shares))[live], shares[live])
-rises = per_stage[0] < per_stage[1] < per_stage[2]
-print("mean η² per stage (early, middle, late):", " ".join(f"{v:.3f}" for v in per_stage))
-print(f"Spearman ρ(depth, η²) = {rho:+.2f}")
-print("class-specificity", "rises with depth, stage by stage" if rises else "does not rise stage by stage", "here")
-assert (np.isnan(rho) or -1.0 <= rho <= 1.0) and rises == (per_stage[0] < per_stage[1] < per_stage[2])
+verdicts = {}
+for label, values in (("share η²", shares), ("spread d", spreads)):
+    per_stage = [float(values[(stages == k) & live].mean()) if ((stages == k) & live).any() else float("nan")
+                 for k in (1, 2, 3)]
+    rho = spearman(np.arange(len(values))[live], values[live])
+    verdicts[label] = per_stage[0] < per_stage[1] < per_stage[2]
+    print(f"{label}: per stage (early, middle, late) " + " ".join(f"{v:.3f}" for v in per_stage) +
+          f";  Spearman ρ(depth, {label.split()[-1]}) = {rho:+.2f};  "
+          + ("rises stage by stage" if verdicts[label] else "does not rise stage by stage"))
+    assert np.isnan(rho) or -1.0 <= rho <= 1.0
 
 # %% [markdown]
 # Read the numbers above, not this paragraph, for what happened in your run. What to look for:
@@ -185,6 +198,8 @@ assert (np.isnan(rho) or -1.0 <= rho <= 1.0) and rises == (per_stage[0] < per_st
 #   above it, the gate tells the classes apart.
 # * **Against the untrained network**: a random network's gates already differ somewhat between
 #   classes, because its input differs; training is what the gap between the two columns shows.
+# * **Share against size**: the two can disagree. Early gates that barely move can still move
+#   with the class (a high share of a tiny variance); the paper's figure is a picture of the size.
 # * **Against the paper**: the paper's reading is about ImageNet's thousand classes at
 #   224×224. Our network sees 8×8 digits, and its last stage works on 2×2 maps, so a "late" block
 #   here is not a late block of SE-ResNet-50.
