@@ -15,8 +15,9 @@ How it measures
   call and would slow down whichever library runs next. The table shows medians over all timed
   calls, the ratio minise / PyTorch of the medians with, in brackets, its range over the rounds
   (a wide range means a busy machine), and the target ("bar").
-* Allocator: ``import minise`` sets glibc's malloc to keep freed memory for reuse (see
-  minise/allocator.py). The setting is process-wide, so PyTorch here runs with it too.
+* Allocator: this script calls ``minise.allocator.tune_malloc()``, which sets glibc's malloc to
+  keep freed memory for reuse, as training does. The setting is process-wide, so PyTorch here runs
+  with it too.
 * BLAS: the header names the kernel NumPy's OpenBLAS runs (with threadpoolctl installed) and any
   OPENBLAS_* variable set. OPENBLAS_CORETYPE pins a kernel, possibly an older and slower one than
   the CPU supports; unset it for this command to compare at the CPU's own kernel.
@@ -72,6 +73,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import minise  # noqa: E402
+minise.allocator.tune_malloc()                  # keep freed memory for reuse, as training does
 from minise import Tensor  # noqa: E402
 from minise import functional as F  # noqa: E402
 from timing import block_medians  # noqa: E402  (benchmarks/timing.py, beside this script)

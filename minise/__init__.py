@@ -5,14 +5,17 @@ backward right against finite differences.
 """
 __version__ = "0.1.0"
 
-from .allocator import tune_malloc
-tune_malloc()                   # keep freed memory for reuse (glibc); see minise/allocator.py
-
-from . import backend
+from . import allocator, backend
 from .backend import use_backend
 from .tensor import Tensor
 from .function import Function, no_grad, is_grad_enabled
 from . import functional
+from .tensor_methods import install as _install_tensor_methods
+_install_tensor_methods(Tensor)         # Tensor's operators and op methods (+, @, .sum(), .relu(), ...)
+from .creation import arange, from_numpy, ones, rand, randint, randn, tensor, zeros
+from .dtypes import bool, double, float, float16, float32, float64, half, int, int32, int64, long, uint8
+from .functional import (argmax, cat, exp, flatten, log, matmul, max, mean, min, relu, sigmoid, softmax, stack,
+                         sum, tanh)
 from .gradcheck import GradcheckError, GradcheckReport, GradcheckWarning, check_backward, gradcheck
 from .rng import manual_seed
 from . import rng, nn, io, models, optim, data, train
@@ -21,5 +24,9 @@ from .models import summary
 
 __all__ = ["Tensor", "Function", "no_grad", "is_grad_enabled", "gradcheck", "check_backward",
            "GradcheckError", "GradcheckReport", "GradcheckWarning", "functional", "backend", "use_backend",
-           "manual_seed", "rng", "nn", "io", "models", "optim", "data", "train", "save", "load", "summary",
-           "__version__"]
+           "manual_seed", "rng", "allocator", "nn", "io", "models", "optim", "data", "train", "save", "load", "summary",
+           "__version__", "tensor", "zeros", "ones", "rand", "randn", "randint", "arange", "from_numpy", "cat",
+           "stack", "argmax", "exp", "flatten", "log", "matmul", "mean", "relu", "sigmoid", "softmax", "tanh",
+           "double", "float16", "float32", "float64", "half", "int32", "int64", "long", "uint8"]
+# Also minise.sum, .max, .min, .bool, .float and .int, as in PyTorch; left out of __all__ so that
+# `from minise import *` never hides Python's built-ins.

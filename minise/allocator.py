@@ -19,9 +19,11 @@ mapped. The price: the process keeps up to that much freed memory instead of ret
 CPU tuning guides for deep-learning frameworks (AMD's ZenDNN user guide, "Memory Allocators", for
 one) suggest swapping in TCMalloc or jemalloc for the same reason; this is the no-install version.
 
-``import minise`` applies the settings once, on Linux with glibc; ``MINISE_TUNE_MALLOC=0`` in the
-environment leaves the allocator as it was. It is process-wide: another library in the same
-process (PyTorch in the benchmarks) gets the same allocator behaviour, which keeps comparisons fair.
+The settings are opt-in: ``import minise`` changes nothing in the process. Call
+``minise.allocator.tune_malloc()`` once, early (the ``minise`` command line does it for training),
+on Linux with glibc; elsewhere, or with ``MINISE_TUNE_MALLOC=0`` in the environment, it does
+nothing and returns False. It is process-wide: another library in the same process (PyTorch in the
+benchmarks) gets the same allocator behaviour, which keeps comparisons fair.
 """
 import ctypes
 import os

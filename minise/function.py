@@ -13,8 +13,8 @@ An op is a subclass with two methods that work on raw arrays (numpy or cupy), ne
     y = Cube()(x)                             # call an instance on Tensors: the graph is recorded
 
 Calling an instance (``__call__``) unwraps the Tensors, runs ``forward``, wraps the result and, when
-gradients are wanted, remembers where each input came from ("edges"). ``backward`` is later called
-by the engine in :mod:`minise.autograd`. Hyper-parameters (stride, axis, ...) go to ``__init__``.
+gradients are wanted, remembers where each input came from (its "edge", see :mod:`minise.autograd`).
+``backward`` is later called by that engine. Hyper-parameters (stride, dim, ...) go to ``__init__``.
 
 Conventions every op follows:
 
@@ -28,6 +28,7 @@ Conventions every op follows:
 """
 import numpy as np
 
+from .autograd import edge_of
 from .backend import check_same_device, get_array_module
 from .tensor import Tensor
 
@@ -73,15 +74,6 @@ def _as_input(x):
     return Tensor(x)
 
 
-def _edge(t):
-    """Where an input's gradient goes: None, the leaf Tensor itself, or (creator, output index)."""
-    if t is None or not t.requires_grad:
-        return None
-    if t.creator is None:
-        return t
-    return (t.creator, t._index)
-
-
 class Saved:
     """What an op's forward kept for its backward: named values, read as attributes or unpacked
     in the order they were saved (``x, s = self.saved``)."""
@@ -102,6 +94,8 @@ class Function:
     saved = None
     needs_input_grad = ()
     _freed = False
+    retained = None             # output index -> weakref of a tensor that asked for retain_grad()
+    hooks = None                # output index -> {handle id: hook} from Tensor.register_hook
 
     def save_for_backward(self, **values):
         """Keep ``values`` (arrays, shapes, masks) for backward, by name: ``self.saved.<name>``."""
@@ -126,10 +120,9 @@ class Function:
         results = tuple(Tensor._from_op(_as_array(y, arrays), record) for y in outputs)
 
         if record:
-            self.edges = tuple(_edge(t) for t in tensors)
+            self.edges = tuple(edge_of(t) for t in tensors)
             self.input_shapes = tuple(None if t is None else t.shape for t in tensors)
             self.outputs_meta = tuple((r.shape, r.dtype) for r in results)
-            self.retained = {}
             for index, r in enumerate(results):
                 r.creator, r._index = self, index
         else:

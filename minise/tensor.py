@@ -5,12 +5,38 @@
     grad           after backward(): an array shaped like ``data``, on the same device (else None)
     creator        the op (Function) that produced this tensor; None for a leaf you made yourself
 
-Every operator below (``+``, ``@``, ``.sum()``, indexing, ...) is an op from
-:mod:`minise.functional`, written as a Function with an explicit backward.
+The operators and methods that record ops (``+``, ``@``, ``.sum()``, indexing, ``.relu()``, ...)
+are installed on the class once, by :mod:`minise.tensor_methods` when ``import minise`` runs: each
+is an op of :mod:`minise.functional`, a Function with an explicit backward. This file defines
+only what needs no op: the data, the autograd fields, element-wise comparisons (which have no
+gradient) and the way out of the graph. So the arrows point one way: functional -> tensor.
 """
+import weakref
+
 import numpy as np
 
 from . import backend
+from .autograd import run_backward
+from .hooks import RemovableHandle
+
+
+class Size(int):
+    """A tensor's number of elements (an int, as NumPy's ``a.size``), also callable as PyTorch's
+    ``x.size()``: ``x.size()`` is the shape, ``x.size(d)`` the length of dimension d."""
+
+    def __new__(cls, shape):
+        n = int(np.prod(shape, dtype=np.int64))
+        size = super().__new__(cls, n)
+        size.shape = tuple(shape)
+        return size
+
+    def __call__(self, dim=None):
+        if dim is None:
+            return self.shape
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or \
+                not -len(self.shape) <= dim < len(self.shape):
+            raise IndexError(f"size({dim!r}): dim out of range for a tensor of shape {self.shape}")
+        return self.shape[dim]
 
 
 class Tensor:
@@ -23,6 +49,8 @@ class Tensor:
 
     __array_ufunc__ = None          # `numpy_array + tensor` calls Tensor.__radd__, not NumPy
     __array_priority__ = 1000
+    __hash__ = object.__hash__      # a Tensor is its own identity (== compares elements, as torch)
+    _hooks = None                   # handle id -> hook, for a leaf (see register_hook)
 
     def __init__(self, data, requires_grad=False, dtype=None):
         if isinstance(data, Tensor):
@@ -68,9 +96,17 @@ class Tensor:
     shape = property(lambda self: tuple(self.data.shape))
     dtype = property(lambda self: self.data.dtype)
     ndim = property(lambda self: self.data.ndim)
-    size = property(lambda self: int(self.data.size))
+    size = property(lambda self: Size(self.data.shape))
     device = property(lambda self: backend.device_of(self.data))
     is_leaf = property(lambda self: self.creator is None)
+
+    def numel(self):
+        """The number of elements."""
+        return int(self.data.size)
+
+    def dim(self):
+        """The number of dimensions (PyTorch's name for ``ndim``)."""
+        return self.data.ndim
 
     def __len__(self):
         if self.ndim == 0:
@@ -106,27 +142,6 @@ class Tensor:
     def tolist(self):
         return backend.to_numpy(self.data).tolist()
 
-    def to(self, device):
-        """A copy on ``device`` ('cpu' or 'cuda'), still in the graph; self if already there."""
-        from .functional.shape import to_device
-        return to_device(self, device)
-
-    def cpu(self):
-        return self.to("cpu")
-
-    def cuda(self):
-        return self.to("cuda")
-
-    def astype(self, dtype):
-        from .functional.arithmetic import cast
-        return cast(self, dtype)
-
-    def float(self):
-        return self.astype(np.float32)
-
-    def double(self):
-        return self.astype(np.float64)
-
     # -- autograd ---------------------------------------------------------------------------------
     def backward(self, grad=None, retain_graph=False):
         """Compute the gradient of this tensor with respect to every leaf that requires grad.
@@ -135,7 +150,6 @@ class Tensor:
         array (or Tensor) of this tensor's shape: the result is then d(Σ self·grad)/d(leaf).
         Gradients accumulate into ``leaf.grad``: zero them between steps.
         """
-        from .autograd import run_backward
         if not self.requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad: none of its inputs had "
                                "requires_grad=True, or it was computed under no_grad()")
@@ -155,111 +169,81 @@ class Tensor:
 
     def retain_grad(self):
         """Keep this non-leaf tensor's gradient in ``.grad`` after backward (leaves always keep it)."""
-        import weakref
         if self.creator is not None:
+            if self.creator.retained is None:
+                self.creator.retained = {}
             self.creator.retained[self._index] = weakref.ref(self)
         return self
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` whenever the gradient with respect to this tensor is computed.
+
+        ``grad`` is a Tensor (outside the graph) holding the summed gradient of this tensor. If the
+        hook returns a value (a Tensor or an array of the same shape), that value replaces the
+        gradient: it is what flows on to the ops below and what a leaf accumulates into ``.grad``.
+        Returns a handle; ``handle.remove()`` unregisters the hook. As in PyTorch.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        if not callable(hook):
+            raise TypeError(f"register_hook needs a function of the gradient, got {type(hook).__name__}")
+        if self.creator is None:
+            if self._hooks is None:
+                self._hooks = {}
+            hooks = self._hooks
+        else:
+            if self.creator.hooks is None:
+                self.creator.hooks = {}
+            hooks = self.creator.hooks.setdefault(self._index, {})
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = _on_arrays(hook)
+        return handle
 
     def zero_grad(self):
         self.grad = None
 
-    # -- operators: each is an op with its own backward ------------------------------------------
-    def __add__(self, other):
-        from .functional.arithmetic import add
-        return add(self, other)
+    # -- element-wise comparisons: bool Tensors, outside the graph (as in PyTorch) --------------
+    def _compare(self, other, op):
+        if isinstance(other, Tensor):
+            other = other.data
+        elif not isinstance(other, (int, float, bool, np.generic, np.ndarray)) and \
+                backend.device_of(other) != "cuda":
+            return NotImplemented
+        backend.check_same_device([self.data, other], f"comparison {op}")
+        return Tensor._from_op(_COMPARISONS[op](self.data, other), False)
 
-    def __radd__(self, other):
-        from .functional.arithmetic import add
-        return add(other, self)
+    def __eq__(self, other):
+        return self._compare(other, "==")
 
-    def __sub__(self, other):
-        from .functional.arithmetic import sub
-        return sub(self, other)
+    def __ne__(self, other):
+        return self._compare(other, "!=")
 
-    def __rsub__(self, other):
-        from .functional.arithmetic import sub
-        return sub(other, self)
+    def __lt__(self, other):
+        return self._compare(other, "<")
 
-    def __mul__(self, other):
-        from .functional.arithmetic import mul
-        return mul(self, other)
+    def __le__(self, other):
+        return self._compare(other, "<=")
 
-    def __rmul__(self, other):
-        from .functional.arithmetic import mul
-        return mul(other, self)
+    def __gt__(self, other):
+        return self._compare(other, ">")
 
-    def __truediv__(self, other):
-        from .functional.arithmetic import div
-        return div(self, other)
+    def __ge__(self, other):
+        return self._compare(other, ">=")
 
-    def __rtruediv__(self, other):
-        from .functional.arithmetic import div
-        return div(other, self)
+    def __bool__(self):
+        if self.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self.size} elements is ambiguous; reduce it "
+                             "first, e.g. bool((t > 0).sum() == t.numel()) for 'all'")
+        return bool(self.data.item())
 
-    def __pow__(self, other):
-        from .functional.arithmetic import pow
-        return pow(self, other)
 
-    def __rpow__(self, other):
-        from .functional.arithmetic import pow
-        return pow(other, self)
+_COMPARISONS = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
+                "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
 
-    def __matmul__(self, other):
-        from .functional.arithmetic import matmul
-        return matmul(self, other)
 
-    def __rmatmul__(self, other):
-        from .functional.arithmetic import matmul
-        return matmul(other, self)
-
-    def __neg__(self):
-        from .functional.arithmetic import neg
-        return neg(self)
-
-    def __pos__(self):
-        return self
-
-    def __getitem__(self, index):
-        from .functional.shape import getitem
-        return getitem(self, index)
-
-    def exp(self):
-        from .functional.arithmetic import exp
-        return exp(self)
-
-    def log(self):
-        from .functional.arithmetic import log
-        return log(self)
-
-    def sum(self, axis=None, keepdims=False):
-        from .functional.reduction import sum
-        return sum(self, axis, keepdims)
-
-    def mean(self, axis=None, keepdims=False):
-        from .functional.reduction import mean
-        return mean(self, axis, keepdims)
-
-    def max(self, axis=None, keepdims=False):
-        from .functional.reduction import max
-        return max(self, axis, keepdims)
-
-    def argmax(self, axis=None):
-        """Indices of the largest values (an integer Tensor, outside the graph)."""
-        xp = backend.get_array_module(self.data)
-        return Tensor._from_op(xp.argmax(self.data, axis=axis), False)
-
-    def reshape(self, *shape):
-        from .functional.shape import reshape
-        return reshape(self, *shape)
-
-    def transpose(self, *axes):
-        from .functional.shape import transpose
-        return transpose(self, *axes)
-
-    @property
-    def T(self):
-        return self.transpose()
-
-    def flatten(self, start_dim=0, end_dim=-1):
-        from .functional.shape import flatten
-        return flatten(self, start_dim, end_dim)
+def _on_arrays(hook):
+    """A tensor hook as the engine calls it: an array in, None or an array out."""
+    def on_arrays(g):
+        result = hook(Tensor._from_op(g, False))
+        return result.data if isinstance(result, Tensor) else result
+    return on_arrays

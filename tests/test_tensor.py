@@ -184,9 +184,9 @@ def test_bad_reshape_and_transpose_and_axis_are_named():
         t.reshape(4, 2)
     with pytest.raises(ValueError, match="permutation"):
         t.transpose(0, 0)
-    with pytest.raises(ValueError, match="axis 2"):
+    with pytest.raises(ValueError, match="dim 2"):
         t.sum(axis=2)
-    with pytest.raises(ValueError, match=r"axis \(1, -1\) names an axis twice"):
+    with pytest.raises(ValueError, match=r"dim \(1, -1\) names a dimension twice"):
         t.mean(axis=(1, -1))
 
 
@@ -259,3 +259,110 @@ def test_argmax_and_max():
     np.testing.assert_array_equal(x.argmax(axis=1).data, [1, 0])
     x.max(axis=1).sum().backward()
     np.testing.assert_allclose(x.grad, [[0, 1, 0], [0.5, 0, 0.5]])   # ties share the gradient
+
+
+# -- the recorded graph: edges ---------------------------------------------------------------------
+
+def test_edges_name_where_each_gradient_goes():
+    from minise.autograd import Edge, LeafEdge
+    x = Tensor(np.ones(2), requires_grad=True)
+    c = Tensor(np.ones(2))                               # a constant: no gradient wanted
+    h = x * 2
+    y = h + c
+    assert y.creator.edges == (Edge(h.creator, 0), None)
+    assert h.creator.edges[0] == LeafEdge(x) and h.creator.edges[0].leaf is x
+    assert type(h.creator.edges[1]) is not LeafEdge      # the constant 2: no edge
+    assert h.creator.edges[1] is None
+
+
+def test_an_op_with_two_outputs_sends_each_gradient_to_its_own_slot():
+    class Split(minise.Function):
+        def forward(self, a):
+            return a[:1] * 1.0, a[1:] * 1.0
+
+        def backward(self, g0, g1):
+            return (np.concatenate([g0, 3 * g1]),)
+
+    x = Tensor(np.ones(3), requires_grad=True)
+    first, rest = Split()(x)
+    (first.sum() * 5 + rest.sum()).backward(retain_graph=True)   # output 0 gets 5, output 1 gets 1 (·3)
+    np.testing.assert_allclose(x.grad, [5.0, 3.0, 3.0])
+    x.grad = None
+    rest.sum().backward()                                # output 0 reached by nothing: zeros
+    np.testing.assert_allclose(x.grad, [0.0, 3.0, 3.0])
+
+
+# -- hooks on tensors ----------------------------------------------------------------------------------
+
+def test_a_hook_sees_the_summed_gradient_and_may_replace_it():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    h = x * 3
+    seen = []
+    h.register_hook(lambda g: seen.append(g.numpy()))
+    h.register_hook(lambda g: g * 10)                    # runs after the first: replaces h's gradient
+    (h * h + h).sum().backward()                         # dL/dh = 2h + 1, from two uses of h
+    np.testing.assert_allclose(seen[0], 2 * h.data + 1)
+    np.testing.assert_allclose(x.grad, 3 * 10 * (2 * h.data + 1))
+
+
+def test_a_removed_hook_is_not_called_and_leaf_hooks_change_what_accumulates():
+    x = Tensor(np.array([1.0, -1.0]), requires_grad=True)
+    calls = []
+    handle = x.register_hook(lambda g: calls.append(1))
+    doubled = x.register_hook(lambda g: 2 * g.numpy())   # an array is a fine return value too
+    (x * 4).sum().backward()
+    np.testing.assert_allclose(x.grad, [8.0, 8.0])
+    handle.remove()
+    handle.remove()                                      # a second remove is harmless
+    doubled.remove()
+    (x * 4).sum().backward()
+    np.testing.assert_allclose(x.grad, [12.0, 12.0])
+    assert calls == [1]
+
+
+def test_a_hook_on_a_tensor_that_is_gone_still_runs_and_retain_grad_sees_the_hooked_gradient():
+    x = Tensor(np.ones(2), requires_grad=True)
+    h = (x * 2).retain_grad()
+    h.register_hook(lambda g: g + 1)
+    out = (h * 3).sum()
+    out.backward()
+    np.testing.assert_allclose(h.grad, [4.0, 4.0])       # 3, then + 1 by the hook
+    np.testing.assert_allclose(x.grad, [8.0, 8.0])
+    y = x * 1.0
+    y.register_hook(lambda g: g * 0)
+    z = (y * 5).sum()
+    del y
+    x.grad = None
+    z.backward()
+    np.testing.assert_allclose(x.grad, [0.0, 0.0])
+
+
+def test_a_hook_returning_the_wrong_shape_or_on_a_constant_is_refused():
+    x = Tensor(np.ones(2), requires_grad=True)
+    h = x * 2
+    h.register_hook(lambda g: np.ones(3))
+    with pytest.raises(ValueError, match=r"shape \(2,\)"):
+        h.sum().backward()
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        Tensor(np.ones(2)).register_hook(print)
+
+
+def test_hooks_match_torch_on_a_small_graph():
+    torch = pytest.importorskip("torch")
+    data = np.random.default_rng(0).standard_normal((3, 4))
+    gy = np.random.default_rng(1).standard_normal((3, 4))
+
+    def run(x, upstream):
+        """The same code for both libraries: hooks on an intermediate and on the leaf."""
+        h = (x * x).exp()
+        h.register_hook(lambda g: g * 0.5)
+        x.register_hook(lambda g: g - 1)
+        seen = []
+        h.register_hook(lambda g: seen.append(g.numpy().copy()))
+        (h * 2 + x).backward(upstream)
+        return x.grad, seen[0]
+
+    grad, seen = run(Tensor(data.copy(), requires_grad=True), gy)
+    torch_grad, torch_seen = run(torch.tensor(data, requires_grad=True), torch.tensor(gy))
+    np.testing.assert_allclose(grad, torch_grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(seen, torch_seen, rtol=1e-12)

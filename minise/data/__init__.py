@@ -9,7 +9,7 @@ int64. This package uses nothing of minise but :mod:`minise.backend`.
 """
 from minise.data import transforms
 from minise.data.cifar import CIFAR10
-from minise.data.dataset import ArrayDataset, Dataset
+from minise.data.dataset import ArrayDataset, Dataset, TensorDataset
 from minise.data.digits import Digits
 from minise.data.download import ChecksumError, DownloadError, download_url
 from minise.data.loader import DataLoader
@@ -19,5 +19,5 @@ from minise.data.split import train_val_split
 from minise.data.synthetic import SyntheticImages
 
 __all__ = ["ArrayDataset", "CIFAR10", "ChecksumError", "DATASETS", "DataLoader", "Dataset", "DatasetInfo",
-           "Digits", "DownloadError", "MNIST", "SyntheticImages", "dataset_info", "default_data_dir",
+           "Digits", "DownloadError", "MNIST", "SyntheticImages", "TensorDataset", "dataset_info", "default_data_dir",
            "download_url", "get_dataset", "train_val_split", "transforms"]

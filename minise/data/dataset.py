@@ -12,6 +12,9 @@ once through ``get_batch(indices, generator)`` when the dataset has that method;
 below implements it with a loop over ``dataset[i]``, and :class:`ArrayDataset` overrides it with
 one fancy-indexing gather plus batch-level transforms, which is much faster.
 
+:class:`TensorDataset` holds any two tensors sharing their first dimension (features and
+targets), as PyTorch's does.
+
 Every dataset that ships with minise (digits, MNIST, CIFAR-10, synthetic) is an
 :class:`ArrayDataset`: its images live in memory as a compact uint8 array and become float32
 only one batch at a time.
@@ -57,6 +60,39 @@ def stack_items(items):
     x = xp.stack(images).astype(np.float32, copy=False)                    # (B, C, H, W)
     y = np.asarray([int(label) for _, label in items], dtype=np.int64)     # (B,)
     return x, y
+
+
+class TensorDataset(Dataset):
+    """Examples held in two tensors (or arrays) that share their first dimension, as PyTorch's
+    ``TensorDataset(inputs, targets)``: ``dataset[i]`` is ``(inputs[i], targets[i])``.
+
+    Unlike the image datasets, any shapes and dtypes are kept as they are: the loader hands out
+    batches ``(inputs[indices], targets[indices])``, e.g. x (B, features) float32 and y (B,) int64.
+    The data stays where the tensors are (host or device) until the loader moves a batch.
+    """
+
+    keeps_shapes_and_dtypes = True          # read by DataLoader: no image-batch checks or casts
+
+    def __init__(self, inputs, targets):
+        self.inputs, self.targets = (getattr(t, "data", t) for t in (inputs, targets))    # Tensor -> array
+        for name, a in (("inputs", self.inputs), ("targets", self.targets)):
+            if not hasattr(a, "shape") or len(a.shape) == 0:
+                raise TypeError(f"TensorDataset: {name} must be a Tensor or an array with a first dimension "
+                                f"(one row per example), got {type(a).__name__}")
+        if len(self.inputs) != len(self.targets):
+            raise ValueError(f"TensorDataset: inputs have {len(self.inputs)} rows but targets have "
+                             f"{len(self.targets)}; they must match, one row per example")
+
+    def __len__(self):
+        return len(self.inputs)
+
+    def __getitem__(self, index):
+        return self.inputs[index], self.targets[index]
+
+    def get_batch(self, indices, generator=None):
+        """(inputs[indices], targets[indices]) in one gather each."""
+        indices = get_array_module(self.inputs).asarray(indices, dtype=np.int64)
+        return self.inputs[indices], self.targets[indices]
 
 
 class ArrayDataset(Dataset):

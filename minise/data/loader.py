@@ -104,6 +104,11 @@ class DataLoader:
             x, y = self.dataset.get_batch(indices, generator=generator)
         else:
             x, y = stack_items([self.dataset[int(i)] for i in indices])
+        if getattr(self.dataset, "keeps_shapes_and_dtypes", False):       # a TensorDataset
+            if x.shape[:1] != (len(indices),) or y.shape[:1] != (len(indices),):
+                raise ValueError(f"the dataset returned a batch x {x.shape}, y {y.shape}; expected "
+                                 f"{len(indices)} rows in each")
+            return x, y
         if x.ndim != 4 or x.shape[0] != len(indices) or y.shape != (len(indices),):
             raise ValueError(f"the dataset returned a batch x {x.shape}, y {y.shape}; expected "
                              f"x ({len(indices)}, C, H, W) and y ({len(indices)},)")

@@ -45,11 +45,11 @@ def _constant(v, like):
     return Tensor(v)
 
 
-class Add(Function):
+class AddFunction(Function):
     """y = a + b.   Backward: ga = gy, gb = gy (summed back to each input's shape)."""
 
     def forward(self, a, b):
-        self.saved = (a.shape, b.shape)
+        self.save_for_backward(a_shape=a.shape, b_shape=b.shape)
         return a + b
 
     def backward(self, gy):
@@ -57,11 +57,11 @@ class Add(Function):
         return sum_to(gy, a_shape), sum_to(gy, b_shape)
 
 
-class Sub(Function):
+class SubFunction(Function):
     """y = a − b.   Backward: ga = gy, gb = −gy."""
 
     def forward(self, a, b):
-        self.saved = (a.shape, b.shape)
+        self.save_for_backward(a_shape=a.shape, b_shape=b.shape)
         return a - b
 
     def backward(self, gy):
@@ -69,11 +69,11 @@ class Sub(Function):
         return sum_to(gy, a_shape), sum_to(-gy, b_shape)
 
 
-class Mul(Function):
+class MulFunction(Function):
     """y = a · b.   Backward: ga = gy · b, gb = gy · a."""
 
     def forward(self, a, b):
-        self.saved = (a, b)
+        self.save_for_backward(a=a, b=b)
         return a * b
 
     def backward(self, gy):
@@ -83,11 +83,11 @@ class Mul(Function):
         return ga, gb
 
 
-class Div(Function):
+class DivFunction(Function):
     """y = a / b.   Backward: ga = gy / b, gb = −gy · a / b²."""
 
     def forward(self, a, b):
-        self.saved = (a, b)
+        self.save_for_backward(a=a, b=b)
         return a / b
 
     def backward(self, gy):
@@ -97,7 +97,7 @@ class Div(Function):
         return ga, gb
 
 
-class Neg(Function):
+class NegFunction(Function):
     """y = −x.   Backward: gx = −gy."""
 
     def forward(self, x):
@@ -107,27 +107,27 @@ class Neg(Function):
         return (-gy,)
 
 
-class PowConstant(Function):
+class PowConstantFunction(Function):
     """y = x^c for a fixed number c.   Backward: gx = gy · c · x^(c−1)."""
 
     def __init__(self, c):
         self.c = c
 
     def forward(self, x):
-        self.saved = x
+        self.save_for_backward(x=x)
         return x ** self.c
 
     def backward(self, gy):
-        x = self.saved
+        x = self.saved.x
         return (gy * self.c * x ** (self.c - 1),)
 
 
-class Pow(Function):
+class PowFunction(Function):
     """y = a^b, both tensors.   Backward: ga = gy · b · a^(b−1),  gb = gy · a^b · ln a  (a > 0)."""
 
     def forward(self, a, b):
         y = a ** b
-        self.saved = (a, b, y)
+        self.save_for_backward(a=a, b=b, y=y)
         return y
 
     def backward(self, gy):
@@ -138,44 +138,44 @@ class Pow(Function):
         return ga, gb
 
 
-class Exp(Function):
+class ExpFunction(Function):
     """y = eˣ.   Backward: gx = gy · y."""
 
     def forward(self, x):
         y = get_array_module(x).exp(x)
-        self.saved = y
+        self.save_for_backward(y=y)
         return y
 
     def backward(self, gy):
-        return (gy * self.saved,)
+        return (gy * self.saved.y,)
 
 
-class Log(Function):
+class LogFunction(Function):
     """y = ln x.   Backward: gx = gy / x."""
 
     def forward(self, x):
-        self.saved = x
+        self.save_for_backward(x=x)
         return get_array_module(x).log(x)
 
     def backward(self, gy):
-        return (gy / self.saved,)
+        return (gy / self.saved.x,)
 
 
-class Cast(Function):
+class CastFunction(Function):
     """y = x converted to another dtype.   Backward: gx = gy converted back."""
 
     def __init__(self, dtype):
         self.dtype = np.dtype(dtype)
 
     def forward(self, x):
-        self.saved = x.dtype
+        self.save_for_backward(dtype=x.dtype)
         return x.astype(self.dtype)
 
     def backward(self, gy):
-        return (gy.astype(self.saved),)
+        return (gy.astype(self.saved.dtype),)
 
 
-class MatMul(Function):
+class MatMulFunction(Function):
     """y = a @ b, with NumPy's rules (1-D operands are promoted; leading axes broadcast).
 
     Shapes   a (…, n, k) @ b (…, k, m) -> y (…, n, m)
@@ -184,7 +184,7 @@ class MatMul(Function):
     """
 
     def forward(self, a, b):
-        self.saved = (a, b)
+        self.save_for_backward(a=a, b=b)
         return a @ b
 
     def backward(self, gy):
@@ -207,41 +207,41 @@ class MatMul(Function):
 
 
 def add(a, b):
-    return Add()(*_operands(a, b, "add"))
+    return AddFunction()(*_operands(a, b, "add"))
 
 
 def sub(a, b):
-    return Sub()(*_operands(a, b, "sub"))
+    return SubFunction()(*_operands(a, b, "sub"))
 
 
 def mul(a, b):
-    return Mul()(*_operands(a, b, "mul"))
+    return MulFunction()(*_operands(a, b, "mul"))
 
 
 def div(a, b):
-    return Div()(*_operands(a, b, "div"))
+    return DivFunction()(*_operands(a, b, "div"))
 
 
 def neg(x):
-    return Neg()(x)
+    return NegFunction()(x)
 
 
 def pow(a, b):
     if isinstance(a, Tensor) and isinstance(b, (int, float)):
-        return PowConstant(b)(a)
-    return Pow()(*_operands(a, b, "pow"))
+        return PowConstantFunction(b)(a)
+    return PowFunction()(*_operands(a, b, "pow"))
 
 
 def exp(x):
-    return Exp()(x)
+    return ExpFunction()(x)
 
 
 def log(x):
-    return Log()(x)
+    return LogFunction()(x)
 
 
 def cast(x, dtype):
-    return Cast(dtype)(x)
+    return CastFunction(dtype)(x)
 
 
 def matmul(a, b):
@@ -257,4 +257,10 @@ def matmul(a, b):
         np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     except ValueError:
         raise ValueError(f"matmul: batch axes {a.shape[:-2]} and {b.shape[:-2]} do not broadcast") from None
-    return MatMul()(a, b)
+    return MatMulFunction()(a, b)
+
+
+# The names these ops had before the ``…Function`` convention; no nn Module uses them.
+Add, Sub, Mul, Div, Neg, Pow, PowConstant = (AddFunction, SubFunction, MulFunction, DivFunction, NegFunction,
+                                             PowFunction, PowConstantFunction)
+Exp, Log, Cast, MatMul = ExpFunction, LogFunction, CastFunction, MatMulFunction
