@@ -44,6 +44,7 @@ METHODS = {
     # reductions (dim / keepdim, with axis / keepdims as aliases)
     "sum": F.sum, "mean": F.mean, "max": F.max, "min": F.min,
     "amax": F.amax, "amin": F.amin, "argmax": F.argmax, "argmin": F.argmin,
+    "all": F.all, "any": F.any,
     # shapes and copies
     "reshape": F.reshape, "view": F.reshape, "flatten": F.flatten,
     "transpose": F.transpose, "permute": F.permute, "swapaxes": F.swapaxes,

@@ -17,6 +17,7 @@ package and Graphviz's ``dot`` program.
 """
 import shutil
 
+from .autograd import Edge, edge_of
 from .tensor import Tensor
 from .io.atomic import atomic_write
 
@@ -79,10 +80,9 @@ class _Graph:
 
     def source_of(self, edge):
         """The node an input edge comes from (an op's output or a leaf), and the output index label."""
-        if type(edge) is tuple:
-            fn, k = edge
-            return self.op(fn), (k if len(fn.outputs_meta) > 1 else None)
-        return self.leaf(edge), None
+        if type(edge) is Edge:
+            return self.op(edge.fn), (edge.index if len(edge.fn.outputs_meta) > 1 else None)
+        return self.leaf(edge.leaf), None
 
 
 def to_dot(tensors, params=None, name="minise"):
@@ -105,7 +105,7 @@ def to_dot(tensors, params=None, name="minise"):
             if t.requires_grad:
                 graph.edge(graph.leaf(t), out)
             continue
-        source, k = graph.source_of((t.creator, t._index))
+        source, k = graph.source_of(edge_of(t))
         graph.edge(source, out, k)
         stack.append(t.creator)
     while stack:
@@ -119,8 +119,8 @@ def to_dot(tensors, params=None, name="minise"):
                 continue
             source, k = graph.source_of(edge)
             graph.edge(source, target, k)
-            if type(edge) is tuple:
-                stack.append(edge[0])
+            if type(edge) is Edge:
+                stack.append(edge.fn)
     header = [f"digraph {_quote(name)} {{", "  rankdir=BT;",
               '  node [fontname="Helvetica", fontsize=10]; edge [fontsize=9];']
     return "\n".join(header + graph.lines + ["}"]) + "\n"

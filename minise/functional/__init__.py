@@ -5,7 +5,7 @@ Each function wraps one :class:`minise.Function` subclass (``<Name>Function``) w
 backward sit side by side in the module named after its family (``conv.py``, ``pooling.py``, ...).
 """
 from .arithmetic import add, cast, div, exp, log, matmul, mul, neg, pow, sub, sum_to
-from .reduction import amax, amin, argmax, argmin, max, mean, min, sum
+from .reduction import all, amax, amin, any, argmax, argmin, max, mean, min, sum
 from .shape import (clone, flatten, getitem, permute, reshape, squeeze, swapaxes, to_device, transpose,
                     unsqueeze)
 from .conv import Conv2dFunction, Convolution2d, conv2d
@@ -20,7 +20,7 @@ from .join import cat, stack
 from .dropout import dropout
 
 __all__ = ["add", "cast", "div", "exp", "log", "matmul", "mul", "neg", "pow", "sub", "sum_to",
-           "amax", "amin", "argmax", "argmin", "max", "mean", "min", "sum",
+           "all", "amax", "amin", "any", "argmax", "argmin", "max", "mean", "min", "sum",
            "clone", "flatten", "getitem", "permute", "reshape", "squeeze", "swapaxes", "to_device", "transpose",
            "unsqueeze", "Convolution2d", "conv2d", "avg_pool2d", "max_pool2d", "adaptive_avg_pool2d",
            "adaptive_max_pool2d", "linear", "log_softmax", "relu", "sigmoid", "softmax", "tanh", "scale_channels",

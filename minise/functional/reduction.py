@@ -1,4 +1,4 @@
-"""Reductions: sum, mean, max and min over dimensions.
+"""Reductions: sum, mean, max and min over dimensions (and, outside the graph, argmax, all, any).
 
 A reduction removes dimensions; its backward puts them back and spreads the gradient along them:
 every summed element receives gy, every averaged one gy / count, and for max (min) only the
@@ -206,6 +206,23 @@ def _arg_extreme(x, dim, keepdim, arg):
     xp = get_array_module(x.data)
     indices = getattr(xp, arg)(x.data, axis=dim, keepdims=keepdim)
     return Tensor._from_op(xp.asarray(indices, dtype="int64"), False)
+
+
+def all(x, dim=None, keepdim=False):
+    """True where every element along ``dim`` is non-zero (a bool Tensor outside the graph)."""
+    return _logical(x, dim, keepdim, "all")
+
+
+def any(x, dim=None, keepdim=False):
+    """True where some element along ``dim`` is non-zero (a bool Tensor outside the graph)."""
+    return _logical(x, dim, keepdim, "any")
+
+
+def _logical(x, dim, keepdim, how):
+    x = _tensor(x)
+    dims = normalize_dims(dim, x.ndim)
+    xp = get_array_module(x.data)
+    return Tensor._from_op(xp.asarray(getattr(xp, how)(x.data, axis=dims, keepdims=keepdim)), False)
 
 
 # The names these ops had before the ``…Function`` convention; no nn Module uses them.

@@ -104,6 +104,7 @@ class ToDeviceFunction(Function):
 
 def reshape(x, *shape):
     """x with another shape and the same elements in the same order; one entry may be −1 (inferred)."""
+    x = _tensor(x)
     shape = _dims_argument(shape)
     known = int(np.prod([n for n in shape if n != -1]))
     if shape.count(-1) > 1 or (shape.count(-1) == 0 and known != x.size) or \
@@ -115,6 +116,7 @@ def reshape(x, *shape):
 def transpose(x, *axes):
     """NumPy's transpose: the dimensions in the order ``axes`` (reversed if none are given).
     PyTorch's ``transpose(d0, d1)``, which swaps two dimensions, is :func:`swapaxes` here."""
+    x = _tensor(x)
     axes = _dims_argument(axes)
     if not axes:
         axes = tuple(range(x.ndim))[::-1]
@@ -126,6 +128,7 @@ def transpose(x, *axes):
 
 def permute(x, *dims):
     """PyTorch's permute: y.shape[i] = x.shape[dims[i]] (dims must name every dimension once)."""
+    x = _tensor(x)
     dims = _dims_argument(dims)
     if len(dims) != x.ndim:
         raise ValueError(f"permute needs one entry per dimension of shape {x.shape}, got {dims}")
@@ -134,6 +137,7 @@ def permute(x, *dims):
 
 def swapaxes(x, dim0, dim1):
     """x with dimensions ``dim0`` and ``dim1`` swapped (PyTorch's ``transpose(dim0, dim1)``)."""
+    x = _tensor(x)
     perm = list(range(x.ndim))
     d0, d1 = (_dim_index(d, x.ndim, "swapaxes") for d in (dim0, dim1))
     perm[d0], perm[d1] = perm[d1], perm[d0]
@@ -142,6 +146,7 @@ def swapaxes(x, dim0, dim1):
 
 def unsqueeze(x, dim):
     """x with a new dimension of size 1 at position ``dim`` (−(ndim+1) ≤ dim ≤ ndim)."""
+    x = _tensor(x)
     d = _dim_index(dim, x.ndim + 1, "unsqueeze")
     return reshape(x, *x.shape[:d], 1, *x.shape[d:])
 
@@ -149,6 +154,7 @@ def unsqueeze(x, dim):
 def squeeze(x, dim=None):
     """x without its size-1 dimensions (all of them, or only ``dim``, an int or a tuple, when they
     have size 1: PyTorch's rule)."""
+    x = _tensor(x)
     if dim is None:
         dims = [d for d, n in enumerate(x.shape) if n == 1]
     else:
@@ -160,6 +166,10 @@ def squeeze(x, dim=None):
 def clone(x):
     """A copy of x in new memory, still in the graph (its gradient flows back to x)."""
     return CloneFunction()(x)
+
+
+def _tensor(x):
+    return x if isinstance(x, Tensor) else Tensor(x)
 
 
 def _dims_argument(dims):
@@ -179,6 +189,7 @@ def _dim_index(dim, ndim, op):
 
 def flatten(x, start_dim=0, end_dim=-1):
     """Merge axes start_dim…end_dim into one: (N, C, H, W) -> (N, C·H·W) for start_dim=1."""
+    x = _tensor(x)
     if x.ndim == 0:
         return reshape(x, 1)
     for name, dim in (("start_dim", start_dim), ("end_dim", end_dim)):
@@ -193,6 +204,7 @@ def flatten(x, start_dim=0, end_dim=-1):
 
 
 def getitem(x, index):
+    x = _tensor(x)
     return GetItemFunction(_unwrap_index(index, get_array_module(x.data)))(x)
 
 

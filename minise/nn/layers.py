@@ -10,6 +10,7 @@ from .. import backend
 from ..arguments import pair, positive_int
 from ..functional.conv import conv2d
 from ..functional.linear import linear
+from ..functional.shape import flatten
 from . import init
 from .module import InputShapeError, Module, Parameter
 
@@ -110,7 +111,7 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x):
-        return x.flatten(self.start_dim, self.end_dim)
+        return flatten(x, self.start_dim, self.end_dim)
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
