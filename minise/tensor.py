@@ -17,7 +17,7 @@ import numpy as np
 
 from . import backend
 from .autograd import run_backward
-from .hooks import RemovableHandle
+from .hooks import add_hook
 
 
 class Size(int):
@@ -178,26 +178,23 @@ class Tensor:
     def register_hook(self, hook):
         """Call ``hook(grad)`` whenever the gradient with respect to this tensor is computed.
 
-        ``grad`` is a Tensor (outside the graph) holding the summed gradient of this tensor. If the
-        hook returns a value (a Tensor or an array of the same shape), that value replaces the
-        gradient: it is what flows on to the ops below and what a leaf accumulates into ``.grad``.
-        Returns a handle; ``handle.remove()`` unregisters the hook. As in PyTorch.
+        ``grad`` is the summed gradient of this tensor, an array like ``.grad``. If the hook returns
+        a value (an array, or a Tensor, of the same shape), that value replaces the gradient: it is
+        what flows on to the ops below and what a leaf accumulates into ``.grad``. Hooks run in the
+        order registered, and before retain_grad() keeps the gradient. Returns a handle:
+        ``handle.remove()`` takes the hook off. As in PyTorch.
         """
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that does not require grad")
-        if not callable(hook):
-            raise TypeError(f"register_hook needs a function of the gradient, got {type(hook).__name__}")
-        if self.creator is None:
+        if self.creator is None:                     # a leaf keeps its own hooks
             if self._hooks is None:
                 self._hooks = {}
             hooks = self._hooks
-        else:
+        else:                                        # the op that made it runs them, even if this Tensor is gone
             if self.creator.hooks is None:
                 self.creator.hooks = {}
             hooks = self.creator.hooks.setdefault(self._index, {})
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = _on_arrays(hook)
-        return handle
+        return add_hook(hooks, _unwrapping(hook), "register_hook")
 
     def zero_grad(self):
         self.grad = None
@@ -241,9 +238,11 @@ _COMPARISONS = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambd
                 "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
 
 
-def _on_arrays(hook):
-    """A tensor hook as the engine calls it: an array in, None or an array out."""
+def _unwrapping(hook):
+    """``hook``, with a Tensor it returns taken as its array (the engine works on arrays)."""
+    if not callable(hook):
+        return hook                                  # add_hook refuses it, naming register_hook
     def on_arrays(g):
-        result = hook(Tensor._from_op(g, False))
+        result = hook(g)
         return result.data if isinstance(result, Tensor) else result
     return on_arrays

@@ -298,7 +298,7 @@ def test_a_hook_sees_the_summed_gradient_and_may_replace_it():
     x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
     h = x * 3
     seen = []
-    h.register_hook(lambda g: seen.append(g.numpy()))
+    h.register_hook(lambda g: seen.append(g.copy()))
     h.register_hook(lambda g: g * 10)                    # runs after the first: replaces h's gradient
     (h * h + h).sum().backward()                         # dL/dh = 2h + 1, from two uses of h
     np.testing.assert_allclose(seen[0], 2 * h.data + 1)
@@ -309,7 +309,7 @@ def test_a_removed_hook_is_not_called_and_leaf_hooks_change_what_accumulates():
     x = Tensor(np.array([1.0, -1.0]), requires_grad=True)
     calls = []
     handle = x.register_hook(lambda g: calls.append(1))
-    doubled = x.register_hook(lambda g: 2 * g.numpy())   # an array is a fine return value too
+    doubled = x.register_hook(lambda g: Tensor(2 * g))   # a Tensor is a fine return value too
     (x * 4).sum().backward()
     np.testing.assert_allclose(x.grad, [8.0, 8.0])
     handle.remove()
@@ -345,6 +345,8 @@ def test_a_hook_returning_the_wrong_shape_or_on_a_constant_is_refused():
         h.sum().backward()
     with pytest.raises(RuntimeError, match="does not require grad"):
         Tensor(np.ones(2)).register_hook(print)
+    with pytest.raises(TypeError, match="register_hook: a hook must be callable"):
+        x.register_hook("not a function")
 
 
 def test_hooks_match_torch_on_a_small_graph():
@@ -358,7 +360,7 @@ def test_hooks_match_torch_on_a_small_graph():
         h.register_hook(lambda g: g * 0.5)
         x.register_hook(lambda g: g - 1)
         seen = []
-        h.register_hook(lambda g: seen.append(g.numpy().copy()))
+        h.register_hook(lambda g: seen.append(np.array(g)))       # an array here, a torch.Tensor there
         (h * 2 + x).backward(upstream)
         return x.grad, seen[0]
 

@@ -8,6 +8,7 @@ import pytest
 
 import minise
 from minise import Function, Tensor, nn, no_grad, viz
+from minise.autograd import Edge
 
 NODE = re.compile(r'^  (n\d+) \[label="((?:[^"\\]|\\.)*)", (.*)\];$')
 EDGE = re.compile(r'^  (n\d+) -> (n\d+)(?: \[label="(\d+)"\])?;$')
@@ -53,13 +54,13 @@ def test_an_se_block_graph_names_its_parameters_ops_shapes_and_dtypes():
     key, = by_label(nodes, "tensor")                   # x: a leaf with no name
     assert nodes[key][0][1] == "(2, 4, 3, 3) float32"
     assert sorted(t for s, t, _ in edges if s == key) == sorted(             # x feeds the squeeze and the scale
-        [by_label(nodes, "Mean")[0], by_label(nodes, "ScaleChannelsFunction")[0]])
+        [by_label(nodes, "MeanFunction")[0], by_label(nodes, "ScaleChannelsFunction")[0]])
     ops = sorted(label[0] for label, style in nodes.values() if "rounded" in style)
-    assert ops == sorted(["Mean", "LinearFunction", "ReLUFunction", "LinearFunction", "SigmoidFunction",
-                          "ScaleChannelsFunction", "Sum"])
-    assert nodes[by_label(nodes, "Mean")[0]][0][1] == "(2, 4) float32"
+    assert ops == sorted(["MeanFunction", "LinearFunction", "ReLUFunction", "LinearFunction", "SigmoidFunction",
+                          "ScaleChannelsFunction", "SumFunction"])
+    assert nodes[by_label(nodes, "MeanFunction")[0]][0][1] == "(2, 4) float32"
     out, = by_label(nodes, "output")
-    assert [s for s, t, _ in edges if t == out] == by_label(nodes, "Sum")
+    assert [s for s, t, _ in edges if t == out] == by_label(nodes, "SumFunction")
     # one edge per recorded input that needs a gradient, plus the one into the output node
     fns = {id(n): n for n in _ops(y)}
     assert len(edges) == 1 + sum(e is not None for fn in fns.values() for e in fn.edges)
@@ -71,7 +72,7 @@ def _ops(y):
         fn = stack.pop()
         if id(fn) not in seen:
             seen[id(fn)] = fn
-            stack.extend(e[0] for e in fn.edges if type(e) is tuple)
+            stack.extend(e.fn for e in fn.edges if type(e) is Edge)
     return seen.values()
 
 
