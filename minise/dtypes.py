@@ -6,12 +6,12 @@ A minise Tensor's dtype is its array's NumPy dtype, so ``dtype=minise.long`` and
 import numpy as np
 
 float16 = half = np.dtype("float16")
-float32 = float = np.dtype("float32")           # noqa: A001  (PyTorch's names, on purpose)
+float32 = float = np.dtype("float32")
 float64 = double = np.dtype("float64")
-int32 = int = np.dtype("int32")                 # noqa: A001
+int32 = int = np.dtype("int32")
 int64 = long = np.dtype("int64")
 uint8 = np.dtype("uint8")
-bool = np.dtype("bool")                         # noqa: A001
+bool = np.dtype("bool")
 
-__all__ = ["float16", "half", "float32", "float", "float64", "double", "int32", "int", "int64", "long", "uint8",
-           "bool"]
+__all__ = ["bool", "double", "float", "float16", "float32", "float64", "half", "int", "int32", "int64", "long",
+           "uint8"]

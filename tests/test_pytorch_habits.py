@@ -12,12 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as hst
 
 import minise
-import minise.nn as nn
 import minise.nn.functional as NF
-from minise import Tensor
+from minise import Tensor, nn
 from minise.data import DataLoader, TensorDataset
-from minise.functional.dropout import DropoutFunction, dropout_mask
 from minise.functional import join
+from minise.functional.dropout import DropoutFunction, dropout_mask
 from minise.testing import strategies as st
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -32,7 +31,7 @@ def leaf(a):
 
 def readme_script():
     section = README.split("## Coming from PyTorch", 1)[1].split("\n## ", 1)[0]
-    (script,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    (script,) = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
     return script
 
 
@@ -98,7 +97,7 @@ def test_accuracy_the_pytorch_way():
 def test_tensors_stay_usable_in_sets_and_dicts_and_only_one_element_has_a_truth_value():
     a, b = Tensor(np.ones(2)), Tensor(np.ones(2))
     assert len({a, b, a}) == 2 and {a: 1, b: 2}[b] == 2
-    assert a in [a] and (a == None) is False                     # noqa: E711  (identity, not elements)
+    assert a in [a] and (a == None) is False
     assert bool(Tensor([3.0]) > 2) and not Tensor(0.0)
     with pytest.raises(ValueError, match="ambiguous"):
         bool(a == b)
@@ -315,8 +314,8 @@ def test_cat_and_stack_on_the_device_stand_in(device_backend):
         for t, r in zip(tensors, reference):
             assert type(t.grad) is type(t.data)
             np.testing.assert_allclose(device_backend.to_numpy(t.grad), r.grad)
-        assert minise.gradcheck(lambda *ts: op(list(ts), dim=0), [Tensor(device_backend.asarray(a), requires_grad=True)
-                                                                  for a in host], seed=1)
+        fresh = [Tensor(device_backend.asarray(a), requires_grad=True) for a in host]
+        assert minise.gradcheck(lambda *ts, op=op: op(list(ts), dim=0), fresh, seed=1)
 
 
 # -- dropout ------------------------------------------------------------------------------------------

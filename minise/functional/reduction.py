@@ -15,7 +15,6 @@ from ..backend import get_array_module
 from ..function import Function
 from ..tensor import Tensor
 
-
 # -- checks, apart from the math ---------------------------------------------------------------
 
 def _dim_argument(dim, axis, keepdim, keepdims):
