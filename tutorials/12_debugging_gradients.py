@@ -125,7 +125,9 @@ print("the backward hook on fc saw ∂L/∂logits = (softmax − onehot)/N, as d
 # To measure the two outer parts, run the block with two copies of $x$: one feeding the branch,
 # one the shortcut. Their gradients are the two terms, and they must add up to the gradient of the
 # block run normally. The SE block's backward hook gives $\partial L/\partial u$ and
-# $\partial L/\partial \tilde u$.
+# $\partial L/\partial \tilde u$. A tensor hook, `u.register_hook(hook)` (`hook(grad)` runs when
+# $u$'s gradient is known; returning an array would replace it), sees $\partial L/\partial u$ too:
+# it is put on $u$ by a forward pre-hook, the one place where that intermediate tensor is in reach.
 
 # %%
 block = model.layer2[1]                                  # a block with an identity shortcut
@@ -138,11 +140,20 @@ seen = {}
 hook = block.se.register_full_backward_hook(lambda m, gin, gout: seen.update(du=gin[0], dut=gout[0]))
 gates = []
 gate_hook = block.se.gate.register_forward_hook(lambda m, i, out: gates.append(out.numpy()))
+
+
+def watch_u(module, inputs):
+    """A forward pre-hook that puts a tensor hook on the SE block's input u = F(x) as it passes."""
+    inputs[0].register_hook(lambda grad: seen.update(du_tensor=grad))
+
+
+pre_hook = block.se.register_forward_pre_hook(watch_u)
 x_branch = Tensor(xin.data, requires_grad=True)
 x_short = Tensor(xin.data, requires_grad=True)
 F.relu(block.se(block.branch(x_branch)) + x_short).backward(upstream)
-hook.remove()
-gate_hook.remove()
+for h in (hook, gate_hook, pre_hook):
+    h.remove()
+np.testing.assert_allclose(seen["du_tensor"], seen["du"], rtol=1e-6)   # two hooks, one gradient
 
 scale_path = seen["dut"] * gates[0][:, :, None, None]   # g ⊙ s
 squeeze_path = seen["du"] - scale_path
