@@ -555,8 +555,11 @@ def build_parser():
     p.set_defaults(handler=cmd_compare)
 
     commands.add_parser(
-        "grade", help="grade hand-written backward passes (the exercises in tutorials/exercises/)",
+        "grade", help="grade hand-written backward passes (the exercises: see `minise exercises`)",
         add_help=False, description="See `minise grade --help`.")
+    commands.add_parser(
+        "exercises", help="list the exercises, or copy them into a folder to hand out",
+        add_help=False, description="See `minise exercises --help`.")
     return parser
 
 
@@ -569,9 +572,9 @@ def main(argv=None):
     from .backend import BackendError
     from .train import NonFiniteLossError
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["grade"]:                   # the grader parses its own options
-        from .exercises.grader import main as grade
-        return grade(argv[1:])
+    if argv[:1] in (["grade"], ["exercises"]):  # the grader parses its own options
+        from .exercises import command
+        return (command.grade_main if argv[0] == "grade" else command.exercises_main)(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = argv

@@ -1,13 +1,13 @@
 """Exercises: re-derive a layer's backward pass by hand, and have it graded.
 
-    minise grade tutorials/exercises/relu_backward.py        (or: python -m minise.exercises FILE)
+    minise exercises copy my_exercises/          the exercise files (NumPy forward given, backward to write)
+    minise grade my_exercises/relu_backward.py   (or: python -m minise.exercises FILE)
 
-Each exercise file (tutorials/exercises/*.py) gives a NumPy ``forward`` and leaves ``backward`` to
-write. :func:`grade` runs the file in its own confined process, on fresh random inputs, and checks it
-against minise's own ops and against finite differences (see :mod:`minise.exercises.grader` for the
-checks and :mod:`minise.exercises.sandbox` for the confinement).
+:func:`grade` runs the file in its own process, confined by the kernel, on fresh random cases, and
+checks it against minise's own ops and against finite differences (:mod:`.checks` lists the
+checks, :mod:`.kernel` the confinement, :mod:`.command` the options and exit codes).
 """
-from .grader import Grade, grade, main
+from .grader import Grade, grade
 from .specs import EXERCISES
 
-__all__ = ["grade", "main", "Grade", "EXERCISES"]
+__all__ = ["grade", "Grade", "EXERCISES"]

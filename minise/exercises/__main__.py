@@ -1,6 +1,6 @@
-"""``python -m minise.exercises FILE [FILE ...]``: grade exercise solutions."""
+"""``python -m minise.exercises FILE [FILE ...]``: grade exercise solutions (as ``minise grade``)."""
 import sys
 
-from .grader import main
+from .command import grade_main
 
-sys.exit(main())
+sys.exit(grade_main())

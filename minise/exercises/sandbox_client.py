@@ -108,16 +108,19 @@ class Solution:
         self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         cwd=os.path.dirname(SANDBOX))
         self.pipes = _Pipes(self.process.stdout.fileno(), self.process.stderr.fileno(), self._keep)
-        self.confinement = None
+        self.confinement, self.exercise = None, None
         try:
             meta, _ = self._reply("starting")
-            self.confinement = meta.get("confinement")
-            self._send({"op": "load"}, [np.frombuffer(source.encode("utf-8"), np.uint8)])
-            hello, _ = self._reply("loading the file")
         except BaseException:
-            self._stop("it could not be loaded")
             self.close()
             raise
+        self.confinement = meta.get("confinement")
+        self._source = source
+
+    def load(self):
+        """Send the source and run it; sets ``exercise`` (the file's EXERCISE, or None)."""
+        self._send({"op": "load"}, [np.frombuffer(self._source.encode("utf-8"), np.uint8)])
+        hello, _ = self._reply("loading the file")
         exercise = hello.get("exercise")
         self.exercise = exercise if isinstance(exercise, str) else None
 

@@ -1,15 +1,8 @@
-"""What each exercise is: how to draw a fresh random case, and the right answer (minise's own ops).
+"""The seven first exercises: their cases and their right answers (minise's own ops).
 
-An exercise is a layer written as a pair of NumPy functions, the way courses write them::
-
-    forward(*args, **hyper)  -> (out, cache)
-    backward(gout, cache)    -> the gradient of every differentiable argument, in order
-
-The grader draws new shapes and values on every run (no fixed answers to copy) and computes the
-right answer with minise, in the grader's process, never in the solution's, and only after the
-solution has answered. ``sharpen`` moves a few values next to a kink (ReLU's 0, a near-tie in a
-pooling window) where the derivative is still defined but no finite difference of any usual step
-size gets it right: those cases are for comparing with minise, never for finite differences.
+Each ``*_cases`` lists every kind of hyper-parameters the layer has, drawn afresh each run; each
+``*_large`` is the timed case, sized so that measuring the gradient with finite differences costs
+far more than the forwards a derived backward needs (see :mod:`minise.exercises.checks`).
 """
 import numpy as np
 
@@ -20,175 +13,126 @@ from ..functional.loss import cross_entropy
 from ..functional.norm import batch_norm
 from ..functional.pooling import max_pool2d
 from ..functional.scale import scale_channels
-from ..tensor import Tensor
+from .cases import Case, Exercise, at_zero, away_from_zero, dims, tie_free, with_ties
+from .more_specs import MORE
 
 
-class Case:
-    """One drawn problem: positional arrays (names, which are differentiable) and hyper-parameters."""
-
-    def __init__(self, names, arrays, differentiable, kwargs=None):
-        self.names, self.arrays, self.kwargs = list(names), list(arrays), dict(kwargs or {})
-        self.differentiable = list(differentiable)
-
-    @property
-    def grad_names(self):
-        return [n for n, d in zip(self.names, self.differentiable) if d]
-
-    def astype(self, dtype):
-        arrays = [a.astype(dtype) if d else a for a, d in zip(self.arrays, self.differentiable)]
-        return Case(self.names, arrays, self.differentiable, self.kwargs)
-
-    def describe(self):
-        shapes = ", ".join(f"{n} {a.shape}" for n, a in zip(self.names, self.arrays))
-        hyper = "".join(f", {k}={v}" for k, v in self.kwargs.items())
-        return shapes + hyper
+def relu_cases(rng):
+    x1, x2, x4 = (away_from_zero(rng, dims(rng, d, 2, 5)) for d in (1, 2, 4))
+    for x in (x1, x2, x4):
+        x.flat[0], x.flat[-1] = abs(x.flat[0]), -abs(x.flat[-1])      # both sides of the kink, always
+    return [Case(["x"], [x], [True]) for x in (x1, x2, x4)]
 
 
-class Exercise:
-    """``draw(rng, large, hard=False)`` -> Case (``hard``: the trickiest hyper-parameters, e.g. overlapping
-    convolution windows with padding);  ``op(*tensors, **kwargs)`` -> minise Tensor (the reference);
-    ``sharpen(case, rng)`` -> the case with values next to kinks (or the case itself)."""
-
-    def __init__(self, name, title, draw, op, sharpen=None):
-        self.name, self.title, self.draw, self.op = name, title, draw, op
-        self.sharpen = sharpen or (lambda case, rng: case)
-
-    def _run(self, case, gout=None):
-        tensors = [Tensor(a.astype(np.float64), requires_grad=gout is not None) if d else a
-                   for a, d in zip(case.arrays, case.differentiable)]
-        out = self.op(*tensors, **case.kwargs)
-        if gout is None:
-            return out.numpy(), None
-        out.backward(np.asarray(gout, dtype=np.float64))
-        return out.numpy(), [t.grad for t, d in zip(tensors, case.differentiable) if d]
-
-    def output(self, case):
-        """minise's forward output, in float64."""
-        return self._run(case)[0]
-
-    def reference(self, case, gout):
-        """(out, [gradient of each differentiable argument]) by minise in float64 for upstream gradient gout."""
-        return self._run(case, gout)
+def relu_kinks(rng):
+    return [c.replace(0, at_zero(rng, c.arrays[0]), "x exactly 0 in places, and ±1e-12, ±1e-300, ±5e-324")
+            for c in relu_cases(rng)[1:]]
 
 
-def _dims(rng, count, low, high):
-    return tuple(int(v) for v in rng.integers(low, high + 1, size=count))
-
-
-def _away_from_zero(rng, shape, low=0.05, high=2.0):
-    """Values with |v| ≥ low: no element within a finite-difference step of ReLU's kink."""
-    return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(low, high, size=shape)
-
-
-def _tie_free(rng, shape):
-    """Distinct values, at least 4/size apart: no ties inside a pooling window."""
-    size = int(np.prod(shape))
-    return (rng.permutation(size) * (4.0 / size) - 2.0 + rng.uniform(0, 0.5 / size, size)).reshape(shape)
-
-
-def draw_relu(rng, large, hard=False):
-    shape = (32, 16, 16, 16) if large else _dims(rng, int(rng.integers(1, 5)), 2, 5)
-    x = _away_from_zero(rng, shape)
-    x.flat[0], x.flat[-1] = abs(x.flat[0]), -abs(x.flat[-1])          # both sides of the kink, always
-    return Case(["x"], [x], [True])
-
-
-def sharpen_relu(case, rng):
-    """A tenth of x (at least one element) moved to within 1e-9 of the kink, on both sides."""
-    x = case.arrays[0].copy()
-    picked = rng.random(x.shape) < 0.1
-    picked.flat[int(rng.integers(x.size))] = True
-    tiny = rng.choice([-1.0, 1.0], size=x.shape) * rng.uniform(1e-12, 1e-9, size=x.shape)
-    x[picked] = tiny[picked].astype(x.dtype)
-    return Case(case.names, [x], case.differentiable, case.kwargs)
-
-
-def sharpen_maxpool(case, rng):
-    """In about a quarter of the windows, a runner-up moved to a few ulps below the window's maximum."""
-    x = case.arrays[0].copy()
-    k, s = case.kwargs["kernel_size"], case.kwargs["stride"]
-    _, _, h, w = x.shape
-    ho, wo = (h - k) // s + 1, (w - k) // s + 1
-    flat = x.reshape(-1, h, w)                                          # (N·C, H, W), a view of x
-    picks = max(1, flat.shape[0] * ho * wo // 4)
-    for step, index in enumerate(rng.choice(flat.shape[0] * ho * wo, size=picks, replace=False)):
-        m, rest = divmod(int(index), ho * wo)
-        i, j = divmod(rest, wo)
-        window = flat[m, i * s:i * s + k, j * s:j * s + k]              # (k, k), a view
-        order = np.argsort(window, axis=None)
-        top, other = np.unravel_index(order[-1], window.shape), np.unravel_index(order[-2], window.shape)
-        below = window[top]
-        for _ in range(1 + step % 3):                                   # 1 to 3 ulps below, each value distinct
-            below = np.nextafter(below, -np.inf, dtype=x.dtype)
-        if np.count_nonzero(flat[m] == below) == 0:
-            window[other] = below
-    return Case(case.names, [x], case.differentiable, case.kwargs)
-
-
-def draw_linear(rng, large, hard=False):
-    n, d_in, d_out = (256, 1024, 256) if large else _dims(rng, 3, 2, 6)
+def linear_case(rng, n, d_in, d_out):
     arrays = [rng.standard_normal((n, d_in)), rng.standard_normal((d_out, d_in)) / np.sqrt(d_in),
               rng.standard_normal(d_out)]
     return Case(["x", "w", "b"], arrays, [True, True, True])
 
 
-def draw_cross_entropy(rng, large, hard=False):
-    n, classes = (4096, 200) if large else _dims(rng, 2, 2, 7)
-    x = rng.standard_normal((n, classes)) * rng.uniform(0.5, 3.0)
+def linear_cases(rng):
+    n, d_in, d_out = dims(rng, 3, 2, 6)
+    return [linear_case(rng, n, d_in, d_out), linear_case(rng, 1, d_in, d_out), linear_case(rng, n, d_in, 1)]
+
+
+def cross_entropy_case(rng, n, classes, shift=0.0, note=""):
+    x = rng.standard_normal((n, classes)) * rng.uniform(0.5, 3.0) + shift
     y = rng.integers(0, classes, size=n).astype(np.int64)
-    return Case(["x", "y"], [x, y], [True, False])
+    return Case(["x", "y"], [x, y], [True, False], note=note)
 
 
-def draw_batchnorm(rng, large, hard=False):
-    n, d = (4096, 64) if large else (int(rng.integers(3, 7)), int(rng.integers(2, 6)))
-    x = rng.standard_normal((n, d)) * rng.uniform(0.5, 3.0, size=d) + rng.uniform(-2, 2, size=d)
-    gamma, beta = rng.uniform(0.5, 2.0, size=d), rng.standard_normal(d)
-    return Case(["x", "gamma", "beta"], [x, gamma, beta], [True, True, True], {"eps": 1e-5})
+def cross_entropy_cases(rng):
+    n, classes = dims(rng, 2, 2, 7)
+    shifts = rng.choice([-1.0, 1.0], size=(n, 1)) * rng.uniform(750, 1000, size=(n, 1))
+    return [cross_entropy_case(rng, n, classes), cross_entropy_case(rng, 1, 2),
+            cross_entropy_case(rng, n, classes, shifts, "logits near ±1000: exp overflows without the max-shift")]
 
 
-def draw_scale_channels(rng, large, hard=False):
-    n, c, h, w = (16, 64, 16, 16) if large else _dims(rng, 4, 1, 4)
+def batchnorm_case(rng, n, d, offset=2.0):
+    x = rng.standard_normal((n, d)) * rng.uniform(0.5, 3.0, size=d) + rng.uniform(-offset, offset, size=d)
+    return Case(["x", "gamma", "beta"], [x, rng.uniform(0.5, 2.0, size=d), rng.standard_normal(d)],
+                [True, True, True], {"eps": 1e-5})
+
+
+def batchnorm_cases(rng):
+    n, d = int(rng.integers(3, 7)), int(rng.integers(2, 6))
+    return [batchnorm_case(rng, n, d), batchnorm_case(rng, 2, d), batchnorm_case(rng, n, d, offset=1e3)]
+
+
+def scale_case(rng, n, c, h, w):
+    return Case(["x", "s"], [rng.standard_normal((n, c, h, w)), rng.uniform(0.05, 0.95, size=(n, c))], [True, True])
+
+
+def scale_cases(rng):
+    n, c, h, w = dims(rng, 4, 2, 4)
+    return [scale_case(rng, n, c, h, w), scale_case(rng, n, c, 1, 1), scale_case(rng, 1, 1, h, w)]
+
+
+def conv_case(rng, kernel, stride, padding, extra=4):
+    n, c, f = dims(rng, 3, 1, 3)
+    (kh, kw) = kernel
+    h, w = (int(rng.integers(max(1, k - 2 * padding), max(1, k - 2 * padding) + extra + 1)) for k in kernel)
     x = rng.standard_normal((n, c, h, w))
-    s = rng.uniform(0.05, 0.95, size=(n, c))                           # a sigmoid's output
-    return Case(["x", "s"], [x, s], [True, True])
-
-
-def draw_conv(rng, large, hard=False):
-    if large:
-        (n, c, h, w), (f, k), stride, padding = (2, 64, 16, 16), (32, 3), 1, 1
-    else:
-        n, c, f = _dims(rng, 3, 1, 3)
-        k, stride, padding = int(rng.integers(1, 4)), int(rng.integers(1, 3)), int(rng.integers(0, 2))
-        if hard:                                    # overlapping windows and padding, always
-            k, padding = 3, 1
-        h, w = _dims(rng, 2, k, k + 4)
-    x = rng.standard_normal((n, c, h, w))
-    weight = rng.standard_normal((f, c, k, k)) / np.sqrt(c * k * k)
+    weight = rng.standard_normal((f, c, kh, kw)) / np.sqrt(c * kh * kw)
     return Case(["x", "w", "b"], [x, weight, rng.standard_normal(f)], [True, True, True],
                 {"stride": stride, "padding": padding})
 
 
-def draw_maxpool(rng, large, hard=False):
-    if large:
-        shape, kernel, stride = (8, 16, 32, 32), 2, 2
-    else:
-        kernel = int(rng.integers(2, 4))
-        stride = int(rng.integers(1, kernel))       # overlapping windows; the large case has stride = kernel
-        shape = _dims(rng, 2, 1, 3) + _dims(rng, 2, kernel, kernel + 4)
-    return Case(["x"], [_tie_free(rng, shape)], [True], {"kernel_size": kernel, "stride": stride})
+def conv_cases(rng):
+    """kH ≠ kW; stride 1 and 2; padding 0, 1 and 2; overlapping windows and not; a last row left over."""
+    cases = [conv_case(rng, (3, 2), 1, 0), conv_case(rng, (2, 3), 2, 1), conv_case(rng, (2, 2), 2, 0),
+             conv_case(rng, (3, 3), 1, 2), conv_case(rng, (1, 3), 2, 1)]
+    x = cases[2].arrays[0]
+    if x.shape[2] % 2 == 0:                          # an odd height: the last row is in no window
+        cases[2] = cases[2].replace(0, np.concatenate([x, x[:, :, :1]], axis=2))
+    return cases
+
+
+def conv_large(rng):
+    x = rng.standard_normal((2, 64, 16, 16))
+    weight = rng.standard_normal((32, 64, 3, 3)) / np.sqrt(64 * 9)
+    return Case(["x", "w", "b"], [x, weight, rng.standard_normal(32)], [True, True, True], {"stride": 1, "padding": 1})
+
+
+def pool_case(rng, kernel, stride):
+    shape = dims(rng, 2, 1, 3) + dims(rng, 2, kernel, kernel + 4)
+    return Case(["x"], [tie_free(rng, shape)], [True], {"kernel_size": kernel, "stride": stride})
+
+
+def pool_cases(rng):
+    """Overlapping windows (stride < kernel) and not, and a last row and column left over."""
+    return [pool_case(rng, 2, 1), pool_case(rng, 3, 2), pool_case(rng, 2, 2), pool_case(rng, 3, 3)]
+
+
+def pool_kinks(rng):
+    cases = pool_cases(rng)[:2]
+    return [c.replace(0, with_ties(rng, c.arrays[0], c.kwargs["kernel_size"], c.kwargs["stride"], exact),
+                      "exact ties in some windows" if exact else "runners-up a few ulps below the maximum")
+            for c in cases for exact in (True, False)]
 
 
 EXERCISES = {e.name: e for e in [
-    Exercise("relu_backward", "ReLU", draw_relu, relu, sharpen_relu),
-    Exercise("linear_backward", "fully connected layer y = x wᵀ + b", draw_linear, linear),
+    Exercise("relu_backward", "ReLU", relu, relu_cases,
+             lambda rng: Case(["x"], [away_from_zero(rng, (32, 16, 16, 16))], [True]), relu_kinks,
+             "at x = 0 exactly the exercise's convention is relu'(0) = 0, as in PyTorch: gx = gout · [x > 0]"),
+    Exercise("linear_backward", "fully connected layer y = x wᵀ + b", linear, linear_cases,
+             lambda rng: linear_case(rng, 256, 1024, 256)),
     Exercise("softmax_cross_entropy_backward", "softmax + cross-entropy (mean over the batch)",
-             draw_cross_entropy, lambda x, y: cross_entropy(x, y)),
-    Exercise("batchnorm_backward", "batch normalisation, training mode, x (N, D)", draw_batchnorm,
-             lambda x, gamma, beta, eps: batch_norm(x, None, None, gamma, beta, training=True, eps=eps)),
-    Exercise("scale_channels_backward", "the SE block's channel scaling y = x · s", draw_scale_channels,
-             scale_channels),
-    Exercise("conv2d_backward", "2-D convolution (stride, zero padding)", draw_conv,
-             lambda x, w, b, stride, padding: conv2d(x, w, b, stride=stride, padding=padding)),
-    Exercise("maxpool_backward", "2-D max pooling", draw_maxpool,
-             lambda x, kernel_size, stride: max_pool2d(x, kernel_size, stride), sharpen_maxpool),
-]}
+             lambda x, y: cross_entropy(x, y), cross_entropy_cases, lambda rng: cross_entropy_case(rng, 4096, 200)),
+    Exercise("batchnorm_backward", "batch normalisation, training mode, x (N, D)",
+             lambda x, gamma, beta, eps: batch_norm(x, None, None, gamma, beta, training=True, eps=eps),
+             batchnorm_cases, lambda rng: batchnorm_case(rng, 4096, 64)),
+    Exercise("scale_channels_backward", "the SE block's channel scaling y = x · s", scale_channels, scale_cases,
+             lambda rng: scale_case(rng, 16, 64, 16, 16)),
+    Exercise("conv2d_backward", "2-D convolution (stride, zero padding)",
+             lambda x, w, b, stride, padding: conv2d(x, w, b, stride=stride, padding=padding), conv_cases, conv_large),
+    Exercise("maxpool_backward", "2-D max pooling", lambda x, kernel_size, stride: max_pool2d(x, kernel_size, stride),
+             pool_cases, lambda rng: Case(["x"], [tie_free(rng, (8, 16, 32, 32))], [True], {"kernel_size": 2, "stride": 2}),
+             pool_kinks, "with a tie, the first maximum of the window in row-major order (smallest row, then "
+             "smallest column) gets all of gout, as in PyTorch; the other tied elements get nothing from it"),
+] + MORE}

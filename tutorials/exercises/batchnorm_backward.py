@@ -2,7 +2,7 @@
 
 Fill in ``backward`` below (NumPy only), then grade it:
 
-    minise grade tutorials/exercises/batchnorm_backward.py
+    minise grade batchnorm_backward.py
 
 Per feature d (every sum below runs over the N samples of one column):
 

@@ -2,7 +2,7 @@
 
 Fill in ``backward`` below (NumPy only), then grade it:
 
-    minise grade tutorials/exercises/conv2d_backward.py
+    minise grade conv2d_backward.py
 
     x (N, C, H, W),  w (F, C, kH, kW),  b (F,)  ->  out (N, F, Ho, Wo)
     x_pad = x with `padding` rows/columns of zeros on each side

@@ -2,7 +2,7 @@
 
 Fill in ``backward`` below (NumPy only), then grade it:
 
-    minise grade tutorials/exercises/linear_backward.py
+    minise grade linear_backward.py
 
 Shapes (PyTorch's layout: one row of w per output unit):
 

@@ -2,7 +2,7 @@
 
 Fill in ``backward`` below (NumPy only), then grade it:
 
-    minise grade tutorials/exercises/maxpool_backward.py
+    minise grade maxpool_backward.py
 
     x (N, C, H, W)  ->  out (N, C, Ho, Wo),   Ho = (H − k) // stride + 1   (Wo alike)
     out[n, c, i, j] = max over the k×k window at (i·stride, j·stride) of x[n, c]
@@ -10,11 +10,14 @@ Fill in ``backward`` below (NumPy only), then grade it:
 Only the winner of a window affects its output, with slope 1, so each gout[n, c, i, j] goes, whole,
 to the element that won window (i, j); the other elements of the window get nothing from it.
 When stride < k the windows overlap and one element can win several windows: its gradient is
-the SUM of what they send. (The grader's inputs have no exact ties, though some windows hold a
-runner-up a few ulps below the winner; with ties, PyTorch gives everything to the first maximum in
-row-major order.)
+the SUM of what they send.
 
-Hint: loop over the k·k taps like the forward does; compare each tap with out.
+Ties: when several elements of a window share its maximum, this exercise's rule (PyTorch's) gives
+all of gout[n, c, i, j] to the FIRST of them in row-major order (smallest row, then smallest
+column), and nothing to the others. The grader puts exact ties in some windows.
+
+Hint: loop over the k·k taps in the order the forward does; compare each tap with out, and let a
+tap take a window's gradient only if no earlier tap of that window has taken it.
 """
 import numpy as np
 

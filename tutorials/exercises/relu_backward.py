@@ -2,7 +2,7 @@
 
 Fill in ``backward`` below (NumPy only), then grade it:
 
-    minise grade tutorials/exercises/relu_backward.py
+    minise grade relu_backward.py
 
 The forward pass is given. Derive on paper first:
 
@@ -12,9 +12,10 @@ Every out[i] depends on x[i] alone, so the chain rule has one term per element:
 
     gx[i] = ∂L/∂x[i] = gout[i] · ∂out[i]/∂x[i]
 
-What is ∂out[i]/∂x[i] for x[i] > 0, and for x[i] < 0? (At exactly 0 there is no derivative;
-use 0 there, as PyTorch does. The grader never puts an x exactly at 0, but it does put some within
-1e-9 of it: there the derived slope is exact, and a finite difference is not.)
+What is ∂out[i]/∂x[i] for x[i] > 0, and for x[i] < 0?
+
+At exactly x[i] = 0 there is no derivative. This exercise's convention (PyTorch's): the slope at
+0 is 0, so gx[i] = 0 there. The grader puts some x exactly at 0, and some a hair away from it.
 """
 import numpy as np
 

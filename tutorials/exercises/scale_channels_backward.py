@@ -2,7 +2,7 @@
 
 Fill in ``backward`` below (NumPy only), then grade it:
 
-    minise grade tutorials/exercises/scale_channels_backward.py
+    minise grade scale_channels_backward.py
 
     x (N, C, H, W),  s (N, C)  ->  out (N, C, H, W)
     out[n, c, h, w] = x[n, c, h, w] · s[n, c]

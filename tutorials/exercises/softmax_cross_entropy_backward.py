@@ -2,7 +2,7 @@
 
 Fill in ``backward`` below (NumPy only), then grade it:
 
-    minise grade tutorials/exercises/softmax_cross_entropy_backward.py
+    minise grade softmax_cross_entropy_backward.py
 
     p[n, c] = e^(x[n, c]) / Σ_k e^(x[n, k])           softmax of the logits x (N, C)
     loss    = −(1/N) Σ_n log p[n, y[n]]               y (N,) holds the true classes

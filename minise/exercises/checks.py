@@ -1,0 +1,214 @@
+"""The checks a solution goes through; each passes or fails, and only the student's work is scored.
+
+  forward     (not scored: it is given) the forward still matches minise's on every case
+  backward    every gradient has its input's shape and dtype and matches minise's, element by
+              element, on every kind of hyper-parameters the layer has (all of them, every run),
+              for a random upstream gradient gout (an all-ones gout hides bugs); backward runs
+              twice on the same forward's cache with two different gouts, right both times (a
+              backward that changes its cache in place is right only once)
+  kinks       (layers with a kink) inputs exactly at the kink, graded against the convention the
+              exercise states (ReLU at 0, ties in a max-pooling window), and a hair away from it:
+              a derived gradient is exact there, a measured one is not
+  gradcheck   minise.check_backward: central finite differences of the student's own forward
+              agree with the student's backward (on inputs away from kinks)
+  untouched   the backward is right and neither forward nor backward tried to change an argument
+              (x, w, ..., gout) in place: every argument arrives read-only
+  float32     float32 inputs give float32 gradients, right to float32's precision
+  large input a large case is right too, and forward + backward together take at most
+              LARGE_FACTOR times the exercise's own forward, timed here alternately with the
+              solution (so a busy machine slows both alike), and never less than LARGE_FLOOR
+              seconds. A derived backward costs a few forwards; measuring a gradient costs a pair
+              of forwards per input element. The large cases are sized so that even the cleverest
+              measuring costs thousands of forwards.
+"""
+import time
+import warnings
+
+import numpy as np
+
+from ..gradcheck import check_backward
+from .handout import given_forward
+from .sandbox_client import SolutionError, clean
+
+FD_ELEMENTS = 40         # finite differences on at most this many elements per input
+RTOL, ATOL = 1e-6, 1e-9  # float64 agreement with minise: ATOL is relative to the gradient's largest value
+LARGE_FACTOR = 40        # the large case's forward + backward may take this many forwards ...
+LARGE_FLOOR = 2.0        # ... or this many seconds, whichever is more
+LARGE_ROUNDS = 3         # at most this many timed rounds (the best counts); one when clearly fast
+STOP_FACTOR = 4          # a round is stopped after this many times the allowance
+
+
+class CheckFailed(Exception):
+    pass
+
+
+class Context:
+    """What the checks share: the solution, the exercise, the random generator, earlier verdicts."""
+
+    def __init__(self, solution, exercise, rng):
+        self.solution, self.exercise, self.rng, self.passed = solution, exercise, rng, {}
+
+
+def compare(what, yours, expected, name, dtype):
+    """Raise CheckFailed naming the element where ``yours`` and ``expected`` disagree most."""
+    if yours.shape != expected.shape:
+        raise CheckFailed(f"{what}: {name} has shape {yours.shape}, expected {expected.shape}")
+    if yours.dtype != dtype:
+        raise CheckFailed(f"{what}: {name} has dtype {yours.dtype}, but the inputs are {np.dtype(dtype)}; keep the "
+                          "input's dtype (np.zeros_like(x), not np.zeros(shape))")
+    scale = float(np.abs(expected).max(initial=0))
+    rtol, atol = (RTOL, ATOL * (1 + scale)) if dtype != np.float32 else (1e-3, 1e-4 * (1 + scale))
+    yours64 = yours.astype(np.float64)
+    excess = np.abs(yours64 - expected) - (atol + rtol * np.abs(expected))
+    excess = np.where(np.isfinite(yours64), excess, np.inf)
+    if excess.size and excess.max() > 0:
+        worst = np.unravel_index(int(np.argmax(excess)), expected.shape) if expected.shape else ()
+        raise CheckFailed(f"{what}: {name} is wrong at element {tuple(int(i) for i in worst)}: yours "
+                          f"{yours64[worst]:.6g}, minise {expected[worst]:.6g} ({int((excess > 0).sum())} of "
+                          f"{expected.size} elements differ)")
+
+
+def run_case(ctx, case, what):
+    """One forward, then backward twice on its cache with two random gouts; compared with minise."""
+    dtype, label = case.arrays[0].dtype, f"{what} ({case.describe()})"
+    out, handle = ctx.solution.forward(case)
+    expected_out = ctx.exercise.output(case)
+    compare(label, out, expected_out, "forward's output", dtype)
+    for second in (False, True):
+        gout = (ctx.rng.standard_normal(expected_out.shape) * ctx.rng.uniform(0.5, 2.0)).astype(dtype)
+        grads = ctx.solution.backward(case, handle, gout)
+        _, expected = ctx.exercise.reference(case, gout)       # computed only now that the solution has answered
+        try:
+            for name, g, right in zip(case.grad_names, grads, expected):
+                compare(label, g, right, f"the gradient of {name}", dtype)
+        except CheckFailed as exc:
+            if second:
+                raise CheckFailed(f"{exc}. The first backward on this forward's cache was right, the second (another "
+                                  "gout, the same cache) was not: does backward change its cache in place?") from None
+            raise
+
+
+def check_forward(ctx):
+    for case in ctx.exercise.cases(ctx.rng):
+        out, _ = ctx.solution.forward(case)
+        compare(f"forward ({case.describe()})", out, ctx.exercise.output(case), "the output", case.arrays[0].dtype)
+    return "the given forward matches minise on every case (not scored: it is given)"
+
+
+def check_backward_values(ctx):
+    cases = ctx.exercise.cases(ctx.rng)
+    for case in cases:
+        run_case(ctx, case, "backward")
+    return f"every gradient matches minise on {len(cases)} cases (every kind of case), twice on each cache"
+
+
+def check_kinks(ctx):
+    cases = ctx.exercise.kinks(ctx.rng)
+    for case in cases:
+        try:
+            run_case(ctx, case, "at a kink")
+        except CheckFailed as exc:
+            raise CheckFailed(f"{exc}\nthe convention: {ctx.exercise.convention}") from None
+    return f"right exactly at the kinks too ({ctx.exercise.convention.split(':')[0].split(',')[0]})"
+
+
+def check_finite_differences(ctx):
+    case = ctx.exercise.cases(ctx.rng)[0]
+    slots = [i for i, d in enumerate(case.differentiable) if d]
+
+    def forward(*arrays):
+        full = list(case.arrays)
+        for i, a in zip(slots, arrays):
+            full[i] = a
+        return ctx.solution.forward(case, full)
+
+    def backward(gout, handle):
+        return ctx.solution.backward(case, handle, gout)
+
+    inputs = {case.names[i]: case.arrays[i] for i in slots}
+    try:
+        with warnings.catch_warnings():       # the grader's inputs avoid kinks; the verdict is the report
+            warnings.simplefilter("ignore")
+            report = check_backward(forward, backward, inputs, seed=int(ctx.rng.integers(2 ** 31)),
+                                    raise_exception=False, max_elements=FD_ELEMENTS)
+    except (TypeError, ValueError) as exc:
+        raise CheckFailed(f"gradcheck ({case.describe()}): {clean(exc)}") from None
+    if not report:
+        wrong = "; ".join(c.describe() for c in report.inputs if not c.passed)
+        raise CheckFailed(f"gradcheck ({case.describe()}): {wrong}\n{report}")
+    return "finite differences of your forward agree with your backward (minise.check_backward)"
+
+
+def check_untouched(ctx):
+    if ctx.solution.modified:
+        raise CheckFailed("; ".join(sorted(set(ctx.solution.modified))) + ": the arguments are read-only; work on "
+                          "copies (out = x * m, not x *= m): in a network the same arrays feed other layers")
+    if not ctx.passed.get("backward"):
+        raise CheckFailed("not credited: the backward is not right yet")
+    return "no argument was changed in place"
+
+
+def check_float32(ctx):
+    for case in ctx.exercise.cases(ctx.rng):
+        run_case(ctx, case.astype(np.float32), "float32")
+    return "float32 inputs give float32 gradients"
+
+
+def _forward_seconds(forward, case):
+    """The given forward (the stub's, minise/exercises/stubs/) on ``case``, timed here: the better of two runs."""
+    best = np.inf
+    for _ in range(2):
+        start = time.perf_counter()
+        forward(*case.arrays, **case.kwargs)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _too_slow(case, mine, budget, reference, stopped=False):
+    measured = f"was stopped after {mine:.2f} s" if stopped else f"took {mine:.2f} s (the best of its rounds)"
+    return (f"large input ({case.describe()}): forward + backward {measured}; the allowance is {budget:.2f} s: "
+            f"{LARGE_FACTOR} times the given forward's {1e3 * reference:.1f} ms (timed on this machine, alternately "
+            f"with yours), and at least {LARGE_FLOOR:g} s. A backward costs about as much as a few forwards: replace "
+            "Python loops over elements by NumPy operations on whole arrays (a loop over the kernel's taps is fine), "
+            "and avoid np.add.at in an inner loop")
+
+
+def check_large(ctx):
+    case, forward = ctx.exercise.large(ctx.rng), given_forward(ctx.exercise.name)
+    references, mine = [], []
+    for round_ in range(LARGE_ROUNDS):
+        references.append(_forward_seconds(forward, case))
+        reference = float(np.median(references))
+        budget = max(LARGE_FLOOR, LARGE_FACTOR * reference)
+        start = time.perf_counter()
+        try:
+            out, handle = ctx.solution.forward(case, timeout=STOP_FACTOR * budget)
+            gout = ctx.rng.standard_normal(out.shape).astype(case.arrays[0].dtype)
+            grads = ctx.solution.backward(case, handle, gout,
+                                          timeout=max(STOP_FACTOR * budget - (time.perf_counter() - start), 1e-3))
+        except SolutionError as exc:
+            if exc.kind != "timeout":
+                raise
+            raise CheckFailed(_too_slow(case, time.perf_counter() - start, budget, reference, True)) from None
+        mine.append(time.perf_counter() - start)
+        if round_ == 0:
+            label = f"large input ({case.describe()})"
+            compare(label, out, ctx.exercise.output(case), "forward's output", case.arrays[0].dtype)
+            for name, g, right in zip(case.grad_names, grads, ctx.exercise.reference(case, gout)[1]):
+                compare(label, g, right, f"the gradient of {name}", case.arrays[0].dtype)
+        if min(mine) <= budget / 2:
+            break
+    if min(mine) > budget:
+        raise CheckFailed(_too_slow(case, min(mine), budget, reference))
+    return (f"a large input is right too, in {min(mine):.2f} s (allowed {budget:.2g} s: {LARGE_FACTOR} forwards of "
+            f"{1e3 * reference:.1f} ms, at least {LARGE_FLOOR:g} s)")
+
+
+CHECKS = [("forward", check_forward, False), ("backward", check_backward_values, True), ("kinks", check_kinks, True),
+          ("gradcheck", check_finite_differences, True), ("untouched", check_untouched, True),
+          ("float32", check_float32, True), ("large input", check_large, True)]
+
+
+def checks_of(exercise):
+    """The (name, function, scored) checks that apply to ``exercise``."""
+    return [c for c in CHECKS if c[0] != "kinks" or exercise.kinks is not None]

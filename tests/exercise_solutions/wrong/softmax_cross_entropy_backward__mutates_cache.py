@@ -1,0 +1,22 @@
+"""A planted WRONG solution (subtracts the one-hot from the cached probabilities in place: right once, wrong the second time)."""
+import numpy as np
+
+EXERCISE = "softmax_cross_entropy_backward"
+EXPECT_FAIL = "backward"          # the grader check that must catch it
+
+
+def forward(x, y):
+    """x (N, C) logits, y (N,) integer labels -> loss (a scalar)."""
+    shifted = x - x.max(axis=1, keepdims=True)                      # (N, C), stable: exponents ≤ 0
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    n = x.shape[0]
+    loss = -log_p[np.arange(n), y].mean()
+    cache = (np.exp(log_p), y)                                      # p (N, C) and the labels
+    return loss, cache
+
+
+def backward(gout, cache):
+    p, y = cache
+    n = p.shape[0]
+    p[np.arange(n), y] -= 1
+    return p * (gout / n)
