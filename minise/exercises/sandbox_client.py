@@ -25,6 +25,7 @@ from .source import read_source
 SANDBOX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sandbox.py")
 NUMPY_SITE = os.path.dirname(os.path.dirname(os.path.abspath(np.__file__)))
 MAX_MESSAGE = 64 << 20            # bytes: far above any case's gradients
+STARTUP_SECONDS = 60.0           # Python and NumPy starting on a busy machine, before any solution code
 KEPT_OUTPUT = 1 << 16             # bytes of the solution's printed text kept (the end of it)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 _VERDICT = re.compile(r"(?i)(p)(ass)")
@@ -110,7 +111,7 @@ class Solution:
         self.pipes = _Pipes(self.process.stdout.fileno(), self.process.stderr.fileno(), self._keep)
         self.confinement, self.exercise = None, None
         try:
-            meta, _ = self._reply("starting")
+            meta, _ = self._reply("starting", max(timeout, STARTUP_SECONDS))   # no solution code runs yet
         except BaseException:
             self.close()
             raise
