@@ -6,12 +6,13 @@ backward sit side by side in the module named after its family (``conv.py``, ``p
 """
 from .activation import log_softmax, relu, sigmoid, softmax, tanh
 from .adaptive import adaptive_avg_pool2d, adaptive_max_pool2d
-from .arithmetic import add, cast, div, exp, log, matmul, mul, neg, pow, sub, sum_to
+from .arithmetic import add, cast, div, exp, log, mul, neg, pow, sub, sum_to
 from .conv import Conv2dFunction, Convolution2d, conv2d
 from .dropout import dropout
 from .join import cat, stack
 from .linear import linear
 from .loss import cross_entropy, nll_loss
+from .matmul import matmul
 from .norm import batch_norm
 from .pooling import avg_pool2d, max_pool2d
 from .reduction import all, amax, amin, any, argmax, argmin, max, mean, min, sum

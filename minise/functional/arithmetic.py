@@ -1,4 +1,4 @@
-"""Element-wise arithmetic with NumPy broadcasting: + − × ÷ power, matmul, exp, log, cast.
+"""Element-wise arithmetic with NumPy broadcasting: + − × ÷ power, exp, log, cast.
 
 Broadcasting copies an input along new or size-1 axes, so its gradient must be summed back along
 those axes (:func:`sum_to`): an input of shape (1, 4) added to one of shape (3, 4) receives the
@@ -175,37 +175,6 @@ class CastFunction(Function):
         return (gy.astype(self.saved.dtype),)
 
 
-class MatMulFunction(Function):
-    """y = a @ b, with NumPy's rules (1-D operands are promoted; leading axes broadcast).
-
-    Shapes   a (…, n, k) @ b (…, k, m) -> y (…, n, m)
-    Backward ga = gy @ bᵀ   (…, n, k)
-             gb = aᵀ @ gy   (…, k, m)     each summed back over broadcast batch axes
-    """
-
-    def forward(self, a, b):
-        self.save_for_backward(a=a, b=b)
-        return a @ b
-
-    def backward(self, gy):
-        a, b = self.saved
-        xp = get_array_module(a, b)
-        a2 = a[None, :] if a.ndim == 1 else a                 # (1, k) for a vector
-        b2 = b[:, None] if b.ndim == 1 else b                 # (k, 1) for a vector
-        if a.ndim == 1 and b.ndim == 1:
-            gy = gy.reshape(1, 1)                             # a dot product
-        elif a.ndim == 1:
-            gy = xp.expand_dims(gy, -2)
-        elif b.ndim == 1:
-            gy = xp.expand_dims(gy, -1)                       # gy now (…, n, m)
-        ga = gb = None
-        if self.needs_input_grad[0]:
-            ga = sum_to(gy @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
-        if self.needs_input_grad[1]:
-            gb = sum_to(xp.swapaxes(a2, -1, -2) @ gy, b2.shape).reshape(b.shape)
-        return ga, gb
-
-
 def add(a, b):
     return AddFunction()(*_operands(a, b, "add"))
 
@@ -244,23 +213,8 @@ def cast(x, dtype):
     return CastFunction(dtype)(x)
 
 
-def matmul(a, b):
-    a, b = (v if isinstance(v, Tensor) else Tensor(v) for v in (a, b))
-    if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul needs at least 1-D operands, got shapes {a.shape} and {b.shape}")
-    k_a, k_b = a.shape[-1], b.shape[0] if b.ndim == 1 else b.shape[-2]
-    if k_a != k_b:
-        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not fit: the last axis of the first "
-                         f"({k_a}) must equal the {'only' if b.ndim == 1 else 'second-to-last'} axis of the "
-                         f"second ({k_b})")
-    try:
-        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    except ValueError:
-        raise ValueError(f"matmul: batch axes {a.shape[:-2]} and {b.shape[:-2]} do not broadcast") from None
-    return MatMulFunction()(a, b)
-
 
 # The names these ops had before the ``…Function`` convention; no nn Module uses them.
 Add, Sub, Mul, Div, Neg, Pow, PowConstant = (AddFunction, SubFunction, MulFunction, DivFunction, NegFunction,
                                              PowFunction, PowConstantFunction)
-Exp, Log, Cast, MatMul = ExpFunction, LogFunction, CastFunction, MatMulFunction
+Exp, Log, Cast = ExpFunction, LogFunction, CastFunction
