@@ -24,8 +24,7 @@ class Size(int):
     """A tensor's number of elements (an int, as NumPy's ``a.size``), also callable as PyTorch's
     ``x.size()``: ``x.size()`` is the shape, ``x.size(d)`` the length of dimension d."""
 
-    def __new__(cls, shape):
-        n = int(np.prod(shape, dtype=np.int64))
+    def __new__(cls, n, shape):
         size = super().__new__(cls, n)
         size.shape = tuple(shape)
         return size
@@ -96,7 +95,7 @@ class Tensor:
     shape = property(lambda self: tuple(self.data.shape))
     dtype = property(lambda self: self.data.dtype)
     ndim = property(lambda self: self.data.ndim)
-    size = property(lambda self: Size(self.data.shape))
+    size = property(lambda self: Size(self.data.size, self.data.shape))
     device = property(lambda self: backend.device_of(self.data))
     is_leaf = property(lambda self: self.creator is None)
 

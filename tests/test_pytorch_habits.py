@@ -340,6 +340,13 @@ def test_dropout_refuses_a_probability_outside_zero_one(p):
         nn.Dropout(p)
 
 
+def test_dropout_says_there_are_no_in_place_ops():
+    with pytest.raises(ValueError, match="in-place"):
+        nn.Dropout(0.5, inplace=True)
+    with pytest.raises(ValueError, match="in-place"):
+        NF.dropout(Tensor(np.ones(2)), 0.5, True, True)
+
+
 def test_dropout_backward_sends_gradient_only_through_kept_elements():
     minise.manual_seed(1)
     x = leaf(np.ones((4, 5)))

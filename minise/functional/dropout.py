@@ -40,9 +40,11 @@ def dropout_mask(shape, p, like):
     return xp.asarray((keep * scale).astype(like.dtype))
 
 
-def dropout(x, p=0.5, training=True):
+def dropout(x, p=0.5, training=True, inplace=False):
     """Zero each element of x with probability ``p`` and scale the others by 1/(1 − p), when
-    ``training``; x itself otherwise (as torch.nn.functional.dropout)."""
+    ``training``; x itself otherwise (as torch.nn.functional.dropout; minise has no in-place ops)."""
+    if inplace:
+        raise ValueError("dropout: minise has no in-place ops; use inplace=False (the result is a new tensor)")
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability p must be a number in [0, 1], got {p!r}")
     x = x if isinstance(x, Tensor) else Tensor(x)

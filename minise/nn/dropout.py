@@ -12,8 +12,10 @@ class Dropout(Module):
     Shapes   x (…) -> y (…)
     """
 
-    def __init__(self, p=0.5):
+    def __init__(self, p=0.5, inplace=False):
         super().__init__()
+        if inplace:
+            raise ValueError("Dropout: minise has no in-place ops; use inplace=False")
         if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
         self.p = float(p)
