@@ -11,6 +11,8 @@ it got. Everything here works on Python values and shapes only, so any module ma
     pair(3, "kernel_size", "conv2d", minimum=1)       (3, 3)
     one_of("median", SQUEEZES, "squeeze", "SEBlock")  ValueError naming the choices
     conv_output_size(32, 3, stride=2, padding=1)      16
+    check_ndim(x, "(N, C, H, W)", "x", "conv2d")       ValueError unless x has 4 axes
+    check_float_dtypes("linear", x=x, w=w, b=None)    TypeError unless x and w share a float dtype
 """
 import numbers
 
@@ -67,3 +69,20 @@ def conv_output_size(size, kernel, stride=1, padding=0, dilation=1):
     (convolution's rule, and pooling's with dilation 1). Less than 1 when the window does not fit.
     """
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def check_ndim(a, layout, name, where):
+    """``a`` (an array or Tensor) must have one axis per name in ``layout``, e.g. "(N, C, H, W)"."""
+    ndim = len(layout.strip("()").split(","))
+    if a.ndim != ndim:
+        raise ValueError(f"{_prefix(where)}{name} must be {ndim}-D {layout}, got shape {tuple(a.shape)}")
+
+
+def check_float_dtypes(where, **arrays):
+    """The arrays given by name (None ones skipped) must share one floating-point dtype."""
+    given = {name: a for name, a in arrays.items() if a is not None}
+    first = next(iter(given.values()))
+    if first.dtype.kind != "f" or any(a.dtype != first.dtype for a in given.values()):
+        names, got = list(given), ", ".join(f"{name} {a.dtype}" for name, a in given.items())
+        raise TypeError(f"{_prefix(where)}{', '.join(names[:-1])} and {names[-1]} must share one floating dtype, "
+                        f"got {got}; convert one, e.g. {names[-1]}.astype({names[0]}.dtype)")

@@ -5,6 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as hst
 
 import minise
+from minise.functional import conv_im2col, conv_reference
 from minise.functional.conv import Conv2dFunction, conv2d
 from minise.testing import strategies as st
 
@@ -53,6 +54,14 @@ def _draw_case(case, seed, dtype=np.float64):
     w = rng.standard_normal((C_out, C_in // groups, kH, kW)).astype(dtype)
     b = rng.standard_normal(C_out).astype(dtype)
     return x, w, b, dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+def reference(x, w, b, gy, kw):
+    """(y, gx, gw, gb) from the tap loops of conv_reference."""
+    kw = _pairs(kw)
+    geometry = (kw["stride"], kw["padding"], kw["dilation"], kw["groups"])
+    return (conv_reference.conv2d(x, w, b, *geometry), conv_reference.conv_transpose2d(gy, w, x.shape, *geometry),
+            conv_reference.conv2d_weight_grad(x, gy, w.shape, *geometry), gy.sum(axis=(0, 2, 3)))
 
 
 def _pairs(kw):
@@ -180,6 +189,57 @@ def test_planted_wrong_backward_is_caught(planted, kw):
         _check(planted, x, w, b, kw, seed=6)
 
 
+def reference_op(**kw):
+    return Conv2dFunction(**kw, impl="reference")
+
+
+@pytest.mark.filterwarnings("error::minise.gradcheck.GradcheckWarning")
+@given(conv_problems(), st.seeds())
+def test_reference_backward_matches_finite_differences(problem, seed):
+    """The tap-loop implementation is an op of its own: its gradient is checked like the fast one's."""
+    x, w, b, kw = problem
+    assert _check(reference_op, x, w, b, kw, seed)
+
+
+def _gx_with_the_kernel_flipped(gy, w, x_shape, *geometry, right=conv_reference.conv_transpose2d):
+    return right(gy, w[:, :, ::-1, ::-1], x_shape, *geometry)
+
+
+def _gw_from_the_other_group(x, gy, w_shape, *geometry, right=conv_reference.conv2d_weight_grad):
+    return right(x[:, ::-1], gy, w_shape, *geometry)          # channels reversed: the groups swap
+
+
+@pytest.mark.parametrize("name, planted, kw", [
+    ("conv_transpose2d", _gx_with_the_kernel_flipped, dict(stride=1, padding=1, dilation=1, groups=1)),
+    ("conv2d_weight_grad", _gw_from_the_other_group, dict(stride=2, padding=1, dilation=1, groups=2)),
+])
+def test_planted_wrong_reference_backward_is_caught(name, planted, kw, monkeypatch):
+    rng = np.random.default_rng(5)
+    x, w, b = rng.standard_normal((2, 2, 6, 6)), rng.standard_normal((2, 2 // kw["groups"], 3, 3)), rng.standard_normal(2)
+    assert _check(reference_op, x, w, b, kw, seed=6)
+    monkeypatch.setattr(conv_reference, name, planted)
+    with pytest.raises(minise.GradcheckError):
+        _check(reference_op, x, w, b, kw, seed=6)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_reference_implementation_trains_like_the_fast_one(case):
+    """F.conv2d(..., impl="reference"): the same y and gradients through the Tensor API."""
+    x, w, b, kw = _draw_case(case, seed=16)
+    gy = None
+    results = []
+    for impl in ("fast", "reference"):
+        xt, wt, bt = (minise.Tensor(a, requires_grad=True) for a in (x, w, b))
+        y = conv2d(xt, wt, bt, **kw, impl=impl)
+        gy = np.random.default_rng(17).standard_normal(y.shape) if gy is None else gy
+        y.backward(gy)
+        results.append((y.data, xt.grad, wt.grad, bt.grad))
+    for fast, slow in zip(*results):
+        np.testing.assert_allclose(fast, slow, rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="impl must be one of 'fast', 'reference', got 'slow'"):
+        conv2d(x, w, impl="slow")
+
+
 @pytest.mark.parametrize("x_shape, w_shape, kw, error, words", [
     ((2, 3, 5), (4, 3, 3, 3), {}, ValueError, ["4-D", "(2, 3, 5)"]),
     ((2, 3, 5, 5), (4, 3, 3), {}, ValueError, ["4-D", "(4, 3, 3)"]),
@@ -239,14 +299,16 @@ def test_dtype_mismatch_is_an_error():
         conv2d(minise.Tensor(x), minise.Tensor(w.astype(np.float32)), minise.Tensor(np.zeros(4, np.float32)))
 
 
-@pytest.mark.parametrize("case", [CASES[0], CASES[2], CASES[3], CASES[4], KERNEL_CORNERS_DEVICE[0], KERNEL_CORNERS_DEVICE[1]])
-def test_device_matches_numpy(case, device_backend):
+@pytest.mark.parametrize("case, impl", [(CASES[0], "fast"), (CASES[2], "fast"), (CASES[3], "fast"), (CASES[4], "fast"),
+                                        (KERNEL_CORNERS_DEVICE[0], "fast"), (KERNEL_CORNERS_DEVICE[1], "fast"),
+                                        (CASES[2], "reference")])
+def test_device_matches_numpy(case, impl, device_backend):
     x, w, b, kw = _draw_case(case, seed=7)
     gy = np.random.default_rng(8).standard_normal(loop_conv2d(x, w, b, **_pairs(kw)).shape)
     results = []
     for to in (np.asarray, device_backend.asarray):
         xt, wt, bt = (minise.Tensor(to(a), requires_grad=True) for a in (x, w, b))
-        y = conv2d(xt, wt, bt, **kw)
+        y = conv2d(xt, wt, bt, **kw, impl=impl)
         y.backward(to(gy))
         results.append([device_backend.to_numpy(a) for a in (y.data, xt.grad, wt.grad, bt.grad)])
         assert y.device == ("cpu" if to is np.asarray else device_backend.device)
@@ -256,33 +318,27 @@ def test_device_matches_numpy(case, device_backend):
 
 @given(conv_problems(), st.seeds())
 def test_fast_matches_tap_loop_reference(problem, seed):
-    from minise.functional.conv_reference import conv2d_backward, conv2d_forward
     x, w, b, kw = problem
     op = Conv2dFunction(**kw)
     op.needs_input_grad = (True, True, b is not None)
     y = op.forward(x, w, b)
     gy = np.random.default_rng(seed).standard_normal(y.shape)
-    grads = op.backward(gy)
-    kw = _pairs(kw)
-    np.testing.assert_allclose(y, conv2d_forward(x, w, b, **kw), rtol=1e-10, atol=1e-12)
-    for ours, reference in zip(grads, conv2d_backward(gy, x, w, **kw)):
+    for ours, expected in zip((y, *op.backward(gy)), reference(x, w, b, gy, kw)):
         if ours is not None:
-            np.testing.assert_allclose(ours, reference, rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(ours, expected, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("chunk_elements", [1, 2 * 2 * 9 * 25, 10 ** 9])   # one image, two, all at once
 def test_batch_chunks_give_the_same_result(chunk_elements, monkeypatch):
-    import minise.functional.conv as conv
     x, w, b, kw = _draw_case((5, 4, 4, 5, 5, 3, 3, 1, 1, 1, 2), seed=9)
     gy = np.random.default_rng(10).standard_normal((5, 4, 5, 5))
-    monkeypatch.setattr(conv, "CHUNK_ELEMENTS", chunk_elements)
+    monkeypatch.setattr(conv_im2col, "CHUNK_ELEMENTS", chunk_elements)
     op = Conv2dFunction(**kw)
     op.needs_input_grad = (True, True, True)
     y, (gx, gw, _) = op.forward(x, w, b), op.backward(gy)
-    from minise.functional.conv_reference import conv2d_backward, conv2d_forward
-    ref_gx, ref_gw, _ = conv2d_backward(gy, x, w, **_pairs(kw))
-    for ours, reference in [(y, conv2d_forward(x, w, b, **_pairs(kw))), (gx, ref_gx), (gw, ref_gw)]:
-        np.testing.assert_allclose(ours, reference, rtol=1e-10, atol=1e-12)
+    expected_y, expected_gx, expected_gw, _ = reference(x, w, b, gy, kw)
+    for ours, expected in [(y, expected_y), (gx, expected_gx), (gw, expected_gw)]:
+        np.testing.assert_allclose(ours, expected, rtol=1e-10, atol=1e-12)
 
 
 # The fast kernel's own corners: stride-1 "wide rows" (windows read on past a row's end), the 1×1
@@ -300,16 +356,14 @@ KERNEL_CORNERS = [
 
 @pytest.mark.parametrize("case", KERNEL_CORNERS)
 def test_kernel_corners_match_tap_loop_reference(case):
-    from minise.functional.conv_reference import conv2d_backward, conv2d_forward
     x, w, b, kw = _draw_case(case, seed=11)
     op = Conv2dFunction(**kw)
     op.needs_input_grad = (True, True, True)
     y = op.forward(x, w, b)
     gy = np.random.default_rng(12).standard_normal(y.shape)
-    ref_gx, ref_gw, ref_gb = conv2d_backward(gy, x, w, **_pairs(kw))
-    for ours, reference in zip((y, *op.backward(gy)), (conv2d_forward(x, w, b, **_pairs(kw)), ref_gx, ref_gw, ref_gb)):
-        assert ours.shape == reference.shape
-        np.testing.assert_allclose(ours, reference, rtol=1e-10, atol=1e-12)
+    for ours, expected in zip((y, *op.backward(gy)), reference(x, w, b, gy, kw)):
+        assert ours.shape == expected.shape
+        np.testing.assert_allclose(ours, expected, rtol=1e-10, atol=1e-12)
 
 
 def _bounds_checked_as_strided(as_strided):
@@ -359,18 +413,14 @@ def test_work_no_gradient_needs_is_skipped():
     x, w, b, kw = _draw_case(CASES[0], seed=13)
     xt, wt = minise.Tensor(x), minise.Tensor(w, requires_grad=True)
     y = conv2d(xt, wt, **kw)
-    assert isinstance(y.creator.saved[1], tuple)                      # w's shape, not w
-    y.backward(np.ones(y.shape))
+    gy = np.random.default_rng(14).standard_normal(y.shape)
+    assert y.creator.saved.w is None and y.creator.saved.w_shape == w.shape
+    y.backward(gy)
     assert xt.grad is None and wt.grad is not None
-    np.testing.assert_allclose(wt.grad, conv2d_backward_reference(np.ones(y.shape), x, w, kw)[1], rtol=1e-10)
+    np.testing.assert_allclose(wt.grad, reference(x, w, None, gy, kw)[2], rtol=1e-10)
     xt, wt = minise.Tensor(x, requires_grad=True), minise.Tensor(w)
     y = conv2d(xt, wt, **kw)
-    assert isinstance(y.creator.saved[0], tuple)                      # x's shape, not x
-    y.backward(np.ones(y.shape))
+    assert y.creator.saved.x is None and y.creator.saved.x_shape == x.shape
+    y.backward(gy)
     assert wt.grad is None and xt.grad is not None
-    np.testing.assert_allclose(xt.grad, conv2d_backward_reference(np.ones(y.shape), x, w, kw)[0], rtol=1e-10)
-
-
-def conv2d_backward_reference(gy, x, w, kw):
-    from minise.functional.conv_reference import conv2d_backward
-    return conv2d_backward(gy, x, w, **_pairs(kw))
+    np.testing.assert_allclose(xt.grad, reference(x, w, None, gy, kw)[1], rtol=1e-10)

@@ -1,0 +1,122 @@
+"""The fast correlation behind conv2d and its gradients: im2col, a few images at a time.
+
+*im2col* lays each input window the kernel visits out as one column of a matrix ``cols`` (rows:
+the K = C_in/G·kH·kW entries of a window; columns: every output pixel of a few images). A
+correlation is then one matrix product per group and chunk of images,
+
+    y = w @ cols          (C_out/G, K) @ (K, n·Ho·Wo): one row per output channel,
+
+and its adjoint, *col2im*, adds each entry of a (K, n·Ho·Wo) matrix back into the pixel it was
+copied from. Every fast path of conv2d lives here, behind :func:`correlate` (and the two pieces
+of :mod:`minise.functional.conv_grad` built on it):
+
+* chunks: ``cols`` is kH·kW times the size of its images (9× for 3×3), so it is built for about
+  ``CHUNK_ELEMENTS`` numbers at a time (they stay in the CPU's cache) and never kept;
+* wide rows: with stride 1 along the width the copy moves whole runs of rows (see ``im2col``);
+* 1×1: a 1×1 kernel without padding needs no im2col at all (``pointwise``).
+
+``cols`` is first a *view* of the padded images (``as_strided``: no copy, only strides that step to
+the next tap and to the next output pixel), then copied once into a matrix whose columns run over
+the images *and* the pixels of a chunk, so each chunk costs one large matrix product (a BLAS is
+fast on large products and slow on many small ones). Everything stays in x's dtype.
+
+Geometry arguments: ``stride`` and ``dilation`` are pairs (rows, columns), ``padding`` four
+numbers (top, bottom, left, right), ``groups`` an int. Letters: (i, j) output pixels, (p, q) taps.
+"""
+from ..arguments import conv_output_size
+from ..backend import get_array_module
+
+CHUNK_ELEMENTS = 2 ** 20     # im2col numbers built at once (4 MiB in float32); at least one image
+
+
+def out_size(H, W, kernel, padding, stride, dilation):
+    """(Ho, Wo): how many window positions fit in H, W padded by (top, bottom, left, right)."""
+    (kH, kW), (top, bottom, left, right) = kernel, padding
+    Ho = conv_output_size(top + H + bottom, kH, stride[0], 0, dilation[0])
+    Wo = conv_output_size(left + W + right, kW, stride[1], 0, dilation[1])
+    return Ho, Wo
+
+
+def row_width(W, padding, kW, Wo, stride, dilation):
+    """Wq, the output columns im2col computes per row: Wo, or for stride-1 columns the width of a
+    padded row in "wide rows" (see im2col)."""
+    left, right = padding[2:]
+    return left + W + right - min(left, right, dilation[1] * (kW - 1)) if stride[1] == 1 else Wo
+
+
+def im2col(x, kernel, padding, out, stride, dilation, groups):
+    """cols (G, K, n·Ho·Wq) of the images x (n, C, H, W), zero-padded by (top, bottom, left,
+    right): one copy of a strided view,
+        cols[g, (c, p, q), (m, i, j)] = x_pad[m, g·C/G + c, i·sh + p·dh, j·sw + q·dw].
+    Wide rows: with stride 1 along the width, j runs over the whole width Wq of a padded row,
+    not just the Wo window positions. Windows at j ≥ Wo read on into the next row: their
+    outputs are junk, which the caller drops (or multiplies by zero). What that buys: output
+    rows now follow each other in memory, so the copy moves runs of Ho·Wq numbers instead of
+    Wo (2-3× faster), for (Wq − Wo)/Wo more arithmetic. Less of it, because a row's right
+    padding can be the next row's left padding (both are zeros): rows are stored with
+    Wq = left + W + right − min(left, right, dw·(kW − 1)) columns, one junk column for a 3×3
+    kernel with padding 1 (3% at 32×32)."""
+    xp, G, (sh, sw), (dh, dw) = get_array_module(x), groups, stride, dilation
+    (n, C, H, W), (kH, kW), (top, bottom, left, right), (Ho, Wo) = x.shape, kernel, padding, out
+    Hp, Wp = top + H + bottom, left + W + right
+    Wq = row_width(W, padding, kW, Wo, stride, dilation)
+    spare = int(sw == 1 and kW > 1)       # a spare row of zeros: the last row's windows read on into it
+    x_pad = x
+    if top or bottom or left or right or spare:
+        row = Wq if sw == 1 else Wp                                       # stored row width
+        x_pad = xp.zeros((n, C, Hp + spare, row), dtype=x.dtype)          # (n, C, Hp + spare, row)
+        x_pad[:, :, top:top + H, left:left + W] = x
+    sN, sC, sH, sW = x_pad.strides
+    windows = xp.lib.stride_tricks.as_strided(                        # (G, C/G, kH, kW, n, Ho, Wq) view
+        x_pad, (G, C // G, kH, kW, n, Ho, Wq), ((C // G) * sC, sC, dh * sH, dw * sW, sN, sh * sH, sw * sW))
+    return windows.reshape(G, (C // G) * kH * kW, n * Ho * Wq)       # (G, K, n·Ho·Wq) copy
+
+
+def col2im(gcols, x_shape, kernel, out, stride, padding, dilation):
+    """The adjoint of im2col (padding a pair here): gx (n, C, H, W), each entry of gcols
+    (G, K, n·Ho·Wo) added into the pixel of x it was copied from, one strided slice of all
+    pixels per tap (p, q)."""
+    xp, (sh, sw), (ph, pw), (dh, dw) = get_array_module(gcols), stride, padding, dilation
+    (n, C, H, W), (kH, kW), (Ho, Wo) = x_shape, kernel, out
+    gcols = gcols.reshape(C, kH, kW, n, Ho, Wo)                          # (C, kH, kW, n, Ho, Wo)
+    gx_pad = xp.zeros((n, C, H + 2 * ph, W + 2 * pw), dtype=gcols.dtype)  # (n, C, Hp, Wp)
+    for p in range(kH):
+        for q in range(kW):
+            rows = slice(p * dh, p * dh + sh * (Ho - 1) + 1, sh)
+            columns = slice(q * dw, q * dw + sw * (Wo - 1) + 1, sw)
+            gx_pad[:, :, rows, columns] += gcols[:, p, q].transpose(1, 0, 2, 3)  # (n, C, Ho, Wo)
+    return gx_pad[:, :, ph:ph + H, pw:pw + W]                            # (n, C, H, W)
+
+
+def chunks(N, numbers_per_image):
+    """Slices of the batch, each small enough that its im2col matrix stays in cache."""
+    step = max(1, CHUNK_ELEMENTS // numbers_per_image)
+    return [slice(n, min(n + step, N)) for n in range(0, N, step)]
+
+
+def pointwise(kernel, padding):
+    """A 1×1 kernel without padding: im2col would copy x (every sh-th row, every sw-th column)
+    as it is, so skip it and multiply image by image."""
+    return tuple(kernel) == (1, 1) and not any(padding)
+
+
+def correlate(x, w, b, stride, padding, dilation, groups):
+    """y (N, C_out, Ho, Wo) = b + w ⋆ x_pad, one matrix product per chunk of images."""
+    xp, (N, C_in, H, W), G = get_array_module(x, w), x.shape, groups
+    C_out, C_group, kH, kW = w.shape
+    Ho, Wo = out_size(H, W, (kH, kW), padding, stride, dilation)
+    w_mat = w.reshape(G, C_out // G, C_group * kH * kW)                   # (G, C_out/G, K)
+    if pointwise((kH, kW), padding):                                      # one product per image
+        x_s = x[:, :, ::stride[0], ::stride[1]]                           # (N, C_in, Ho, Wo) view
+        y = xp.matmul(w_mat, x_s.reshape(N, G, C_group, Ho * Wo))         # (N, G, C_out/G, Ho·Wo)
+        y = y.reshape(N, C_out, Ho, Wo)                                   # (N, C_out, Ho, Wo)
+        return y if b is None else y + b.reshape(1, C_out, 1, 1)
+    Wq = row_width(W, padding, kW, Wo, stride, dilation)
+    y = xp.empty((N, C_out, Ho, Wo), dtype=x.dtype)                       # (N, C_out, Ho, Wo)
+    for images in chunks(N, C_in * kH * kW * Ho * Wq):
+        cols = im2col(x[images], (kH, kW), padding, (Ho, Wo), stride, dilation, G)   # (G, K, n·Ho·Wq)
+        y_chunk = xp.matmul(w_mat, cols).reshape(C_out, -1, Ho, Wq)       # (C_out, n, Ho, Wq)
+        if b is not None:
+            y_chunk += b.reshape(C_out, 1, 1, 1)
+        y[images] = y_chunk[..., :Wo].transpose(1, 0, 2, 3)               # (n, C_out, Ho, Wo)
+    return y
