@@ -318,27 +318,29 @@ def test_adaptive_gradcheck(shape, out, seed):
 class MaxToTheWrongTap(MaxPool2dFunction):
     def backward(self, gy):
         winner, shape, padded = self.saved
-        self.saved = ((winner + 1) % (self.kernel[0] * self.kernel[1]), shape, padded)   # the next tap
+        self.save_for_backward(winner=(winner + 1) % (self.kernel[0] * self.kernel[1]), x_shape=shape,
+                               padded=padded)                                   # the next tap
         return super().backward(gy)
 
 
 class AvgWithTheKernelAreaAsDivisor(AvgPool2dFunction):
     def backward(self, gy):
         d, shape, padded = self.saved
-        self.saved = (d * 0 + self.kernel[0] * self.kernel[1], shape, padded)
+        self.save_for_backward(d=d * 0 + self.kernel[0] * self.kernel[1], x_shape=shape, padded=padded)
         return super().backward(gy)
 
 
 class GlobalAvgWithoutTheMean(AdaptiveAvgPool2dFunction):
     def backward(self, gy):
         (gx,) = super().backward(gy)
-        return (gx * self.saved[0] * self.saved[1],)          # drops the 1/(H·W)
+        H, W = self.saved.P_H.shape[1], self.saved.P_W.shape[1]
+        return (gx * H * W,)                                  # drops the 1/(H·W)
 
 
 class AdaptiveMaxToTheFirstCell(AdaptiveMaxPool2dFunction):
     def backward(self, gy):
         winner, rows, cols, shape = self.saved
-        self.saved = (winner * 0, rows, cols, shape)
+        self.save_for_backward(winner=winner * 0, rows=rows, cols=cols, x_shape=shape)
         return super().backward(gy)
 
 
@@ -362,15 +364,15 @@ def test_a_planted_wrong_backward_is_caught(right, wrong, shape):
 # -- 4. bad input ------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda x: max_pool2d(x[0], 2), ValueError, r"4-D input \(N, C, H, W\), got shape \(3, 5, 5\)"),
+    (lambda x: max_pool2d(x[0], 2), ValueError, r"4-D \(N, C, H, W\), got shape \(3, 5, 5\)"),
     (lambda x: avg_pool2d(x.reshape(1, 1, 3, 5, 5), 2), ValueError, r"got shape \(1, 1, 3, 5, 5\)"),
-    (lambda x: adaptive_avg_pool2d(x[0, 0], 1), ValueError, r"4-D input .* got shape \(5, 5\)"),
+    (lambda x: adaptive_avg_pool2d(x[0, 0], 1), ValueError, r"4-D .* got shape \(5, 5\)"),
     (lambda x: max_pool2d(x, 3, padding=2), ValueError, r"padding \(2, 2\) .* half of kernel_size \(3, 3\)"),
     (lambda x: avg_pool2d(x, (4, 2), padding=(1, 2)), ValueError, r"padding \(1, 2\) .* kernel_size \(4, 2\)"),
     (lambda x: max_pool2d(x, 8, padding=1), ValueError, r"kernel_size \(8, 8\) is larger than the padded input"),
     (lambda x: avg_pool2d(x, (2, 8)), ValueError, r"kernel_size \(2, 8\) is larger .* \(5, 5\)"),
-    (lambda x: max_pool2d(x, 0), ValueError, r"kernel_size and stride must be ≥ 1"),
-    (lambda x: avg_pool2d(x, 2, stride=(1, -1)), ValueError, r"stride \(1, -1\)"),
+    (lambda x: max_pool2d(x, 0), ValueError, r"kernel_size must be ≥ 1, got 0"),
+    (lambda x: avg_pool2d(x, 2, stride=(1, -1)), ValueError, r"stride must be ≥ 1, got \(1, -1\)"),
     (lambda x: max_pool2d(x, 3, padding=-1), ValueError, r"padding must be ≥ 0"),
     (lambda x: max_pool2d(x, 2.0), TypeError, r"kernel_size must be an int or a pair of ints, got 2.0"),
     (lambda x: max_pool2d(x, (2, 2, 2)), TypeError, r"kernel_size must be an int or a pair"),
