@@ -60,6 +60,15 @@ def one_of(value, choices, name, where=None):
     return value
 
 
+def dim_or_axis(dim, axis, where=None):
+    """The axis an op works along, given as PyTorch's ``dim`` or as NumPy's ``axis`` (an alias)."""
+    if axis is None:
+        return dim
+    if dim is not None and dim != axis:
+        raise TypeError(f"{_prefix(where)}dim={dim!r} and axis={axis!r} name the same argument; give one")
+    return axis
+
+
 def conv_output_size(size, kernel, stride=1, padding=0, dilation=1):
     """How many positions a window of ``kernel`` taps, ``dilation`` apart, takes along an axis of
     length ``size`` padded by ``padding`` on both sides, moving ``stride`` at a time:
@@ -83,6 +92,6 @@ def check_float_dtypes(where, **arrays):
     given = {name: a for name, a in arrays.items() if a is not None}
     first = next(iter(given.values()))
     if first.dtype.kind != "f" or any(a.dtype != first.dtype for a in given.values()):
-        names, got = list(given), ", ".join(f"{name} {a.dtype}" for name, a in given.items())
+        names, got = list(given), ", ".join(f"{name} {a.dtype} {tuple(a.shape)}" for name, a in given.items())
         raise TypeError(f"{_prefix(where)}{', '.join(names[:-1])} and {names[-1]} must share one floating dtype, "
                         f"got {got}; convert one, e.g. {names[-1]}.astype({names[0]}.dtype)")

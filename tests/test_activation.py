@@ -122,21 +122,21 @@ class TanhWithoutSquare(TanhFunction):
     """Planted bug: tanh' taken as 1 − y instead of 1 − y²."""
 
     def backward(self, gy):
-        return (gy * (1 - self.saved),)
+        return (gy * (1 - self.saved.y),)
 
 
 class SigmoidWithY(SigmoidFunction):
     """Planted bug: σ' taken as y instead of y(1 − y)."""
 
     def backward(self, gy):
-        return (gy * self.saved,)
+        return (gy * self.saved.y,)
 
 
 class SoftmaxWithoutY(SoftmaxFunction):
     """Planted bug: gx = gy − Σ gy·y, the leading y forgotten. Right for any constant gy."""
 
     def backward(self, gy):
-        y = self.saved
+        y = self.saved.y
         return (gy - (gy * y).sum(axis=self.dim, keepdims=True),)
 
 
@@ -144,14 +144,14 @@ class SoftmaxWithoutSum(SoftmaxFunction):
     """Planted bug: gx = y · gy, the Σ term forgotten (only the Jacobian's diagonal part, half of it)."""
 
     def backward(self, gy):
-        return (self.saved * gy,)
+        return (self.saved.y * gy,)
 
 
 class LogSoftmaxWithoutSum(LogSoftmaxFunction):
     """Planted bug: gx = gy − p·gy, the Σ over the axis forgotten."""
 
     def backward(self, gy):
-        return (gy - np.exp(self.saved) * gy,)
+        return (gy - np.exp(self.saved.y) * gy,)
 
 
 @pytest.mark.parametrize("right, bad", [(ReLUFunction, ReLUPassingEverything), (TanhFunction, TanhWithoutSquare),
@@ -193,6 +193,16 @@ def test_bad_input_is_refused():
     np.testing.assert_allclose(softmax(x, np.int64(1)).data, softmax(x, 1).data)
     with pytest.raises(TypeError, match="int64"):
         sigmoid(Tensor(np.ones(3, dtype=np.int64)))
+
+
+def test_axis_is_an_alias_of_dim():
+    x = Tensor(np.random.default_rng(0).standard_normal((2, 3)))
+    for op in (softmax, log_softmax):
+        np.testing.assert_array_equal(op(x, axis=0).data, op(x, dim=0).data)
+        np.testing.assert_array_equal(op(x, axis=-1).data, op(x, 1).data)
+        assert op(x, 1, axis=1).shape == (2, 3)                     # the same axis twice is fine
+        with pytest.raises(TypeError, match="dim=1 and axis=0 name the same argument"):
+            op(x, 1, axis=0)
 
 
 # -- device stand-in -----------------------------------------------------------------------------

@@ -87,16 +87,17 @@ class CrossEntropyWithoutOneOverN(CrossEntropyFunction):
     """Planted bug: the mean's 1/N forgotten in backward (gx = (p − q)·gy)."""
 
     def backward(self, gy):
-        log_p, q = self.saved
-        return (np.exp(log_p) - q) * gy, None
+        N = self.saved.log_p.shape[0]
+        gx, _ = super().backward(gy)
+        return gx * N, None
 
 
 class CrossEntropyWithoutSmoothing(CrossEntropyFunction):
     """Planted bug: backward uses the plain one-hot target even when label smoothing is on."""
 
     def backward(self, gy):
-        log_p, q = self.saved
-        onehot = (q == q.max(axis=1, keepdims=True)).astype(q.dtype)
+        log_p, target = self.saved
+        onehot = (np.arange(log_p.shape[1]) == target[:, None]).astype(log_p.dtype)
         return (np.exp(log_p) - onehot) * gy / log_p.shape[0], None
 
 
@@ -201,3 +202,26 @@ def test_finite_and_silent_for_large_logits_in_float32(big, label_smoothing):
     if label_smoothing == 0.0:
         np.testing.assert_allclose(loss.data, [2 * big, 0.0], atol=1e-6 * big)     # −log p of the true class
         np.testing.assert_allclose(x.grad, [[1, -1, 0], [0, 0, 0]], atol=1e-6)       # softmax − onehot
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_a_ruled_out_class_gives_a_finite_loss_and_gradient_like_torch(reduction):
+    """A logit of −∞ that is not the target: log p = −∞ there, but q = 0 there too, so it adds
+    nothing (PyTorch: a finite loss, 0.474 for the rows below); its gradient is 0."""
+    torch = pytest.importorskip("torch")
+    logits = np.array([[1.0, -np.inf, 0.5], [-np.inf, 2.0, 0.0]])
+    target = np.array([0, 2])
+    x = Tensor(logits, requires_grad=True)
+    loss = cross_entropy(x, target, reduction=reduction)
+    gy = np.random.default_rng(3).standard_normal(loss.shape)
+    loss.backward(gy)
+    tx = torch.tensor(logits, requires_grad=True)
+    tloss = torch.nn.functional.cross_entropy(tx, torch.tensor(target), reduction=reduction)
+    tloss.backward(torch.tensor(gy))
+    assert np.isfinite(loss.data).all() and np.isfinite(x.grad).all()
+    np.testing.assert_allclose(loss.data, tloss.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-12, atol=1e-15)
+    assert x.grad[0, 1] == 0 and x.grad[1, 0] == 0
+    one_row = cross_entropy(Tensor(np.array([[0.0, -np.inf, 0.5]])), np.array([2]))
+    np.testing.assert_allclose(one_row.data, np.log1p(np.exp(-0.5)), rtol=1e-12)     # 0.474, the finite answer
+

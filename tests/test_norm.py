@@ -119,7 +119,9 @@ class BatchNormWithoutXhatTerm(BatchNorm2dFunction):
     """Planted bug: gx = (1/m)(γ/σ)(m·gŷ − Σgŷ), the x̂·Σ(gŷ·x̂) term (the path through σ) forgotten."""
 
     def backward(self, gy):
-        x_hat, inv_std, weight, axes, per_channel = self.saved
+        x_hat, inv_std, weight = self.saved
+        axes = (0,) + tuple(range(2, x_hat.ndim))                    # every axis but the channels
+        per_channel = (1, x_hat.shape[1]) + (1,) * (x_hat.ndim - 2)
         gx, _, _, gw, gb = super().backward(gy)
         g_xhat = gy * weight.reshape(per_channel)
         m = x_hat.size // x_hat.shape[1]
@@ -131,7 +133,9 @@ class BatchNormWithoutMeanTerm(BatchNorm2dFunction):
     """Planted bug: the Σgŷ term (the path through μ) forgotten."""
 
     def backward(self, gy):
-        x_hat, inv_std, weight, axes, per_channel = self.saved
+        x_hat, inv_std, weight = self.saved
+        axes = (0,) + tuple(range(2, x_hat.ndim))                    # every axis but the channels
+        per_channel = (1, x_hat.shape[1]) + (1,) * (x_hat.ndim - 2)
         gx, _, _, gw, gb = super().backward(gy)
         m = x_hat.size // x_hat.shape[1]
         g_xhat = gy * weight.reshape(per_channel)

@@ -35,12 +35,12 @@ def test_batch_norm_backward_matches_the_three_term_formula(device_backend, shap
     op = BatchNorm2dFunction(training, 0.1, 1e-5)
     op.needs_input_grad = (True, False, False, with_weight, True)
     y = op.forward(x, *running, weight, bias)
-    x_hat, inv_std = op.saved[0], op.saved[1]
-    expected_y = x_hat * (1 if weight is None else weight.reshape(op.saved[4])) + bias.reshape(op.saved[4])
+    x_hat, inv_std = op.saved.x_hat, op.saved.inv_std
+    per_channel, axes = (1, c) + (1,) * (len(shape) - 2), (0,) + tuple(range(2, len(shape)))
+    expected_y = x_hat * (1 if weight is None else weight.reshape(per_channel)) + bias.reshape(per_channel)
     np.testing.assert_allclose(device_backend.to_numpy(y), device_backend.to_numpy(expected_y), rtol=1e-12, atol=1e-12)
     gx, _, _, gw, gb = op.backward(gy)
     expected = batch_norm_backward_reference(gy, x_hat, inv_std, weight, training)
-    axes = op.saved[3]
     np.testing.assert_allclose(device_backend.to_numpy(gx), device_backend.to_numpy(expected), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(device_backend.to_numpy(gb), device_backend.to_numpy(gy.sum(axis=axes)), rtol=1e-12)
     if with_weight:
@@ -55,7 +55,7 @@ def test_batch_norm_reference_catches_a_wrong_fast_form():
     op = BatchNorm2dFunction(True, 0.1, 1e-5)
     op.needs_input_grad = (True, False, False, False, False)
     op.forward(x, None, None, None, None)
-    x_hat, inv_std = op.saved[0], op.saved[1]
+    x_hat, inv_std = op.saved.x_hat, op.saved.inv_std
     m = x.size // 3
     wrong = inv_std.reshape(1, 3, 1, 1) * (gy - gy.sum(axis=(0, 2, 3), keepdims=True) / m)
     right = batch_norm_backward_reference(gy, x_hat, inv_std, None, True)

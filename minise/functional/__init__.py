@@ -14,6 +14,7 @@ from .linear import linear
 from .loss import cross_entropy, nll_loss
 from .matmul import matmul
 from .norm import batch_norm
+from .pad import pad_channels
 from .pooling import avg_pool2d, max_pool2d
 from .reduction import all, amax, amin, any, argmax, argmin, max, mean, min, sum
 from .scale import scale_channels
@@ -23,6 +24,6 @@ from .shape import (clone, flatten, getitem, permute, reshape, squeeze, swapaxes
 __all__ = ["Conv2dFunction", "Convolution2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "add", "all", "amax",
            "amin", "any", "argmax", "argmin", "avg_pool2d", "batch_norm", "cast", "cat", "clone", "conv2d", "cross_entropy",
            "div", "dropout", "exp", "flatten", "getitem", "linear", "log", "log_softmax", "matmul", "max",
-           "max_pool2d", "mean", "min", "mul", "neg", "nll_loss", "permute", "pow", "relu", "reshape",
+           "max_pool2d", "mean", "min", "mul", "neg", "nll_loss", "pad_channels", "permute", "pow", "relu", "reshape",
            "scale_channels", "sigmoid", "softmax", "squeeze", "stack", "sub", "sum", "sum_to", "swapaxes",
            "tanh", "to_device", "transpose", "unsqueeze"]

@@ -9,8 +9,7 @@ tanh' = 1 − y²). All of them stay finite for any finite input, however large:
   (the factor e^(−max) cancels) and makes every exponent ≤ 0.
 Very negative exponents round to 0, which is the right answer in floating point.
 """
-import numbers
-
+from ..arguments import dim_or_axis, is_int
 from ..backend import get_array_module
 from ..function import Function
 from ..tensor import Tensor
@@ -27,12 +26,11 @@ class ReLUFunction(Function):
 
     def forward(self, x):
         y = get_array_module(x).maximum(x, 0)
-        self.saved = y                  # y > 0 exactly where x > 0; y is kept anyway (it is the output),
+        self.save_for_backward(y=y)     # y > 0 exactly where x > 0; y is kept anyway (it is the output),
         return y                        # so saving it costs nothing, where a mask x > 0 would be a new array
 
     def backward(self, gy):
-        y = self.saved
-        return (gy * (y > 0),)
+        return (gy * (self.saved.y > 0),)
 
 
 class SigmoidFunction(Function):
@@ -47,11 +45,11 @@ class SigmoidFunction(Function):
         xp = get_array_module(x)
         e = xp.exp(-xp.abs(x))                                   # in (0, 1]: never overflows
         y = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
-        self.saved = y
+        self.save_for_backward(y=y)
         return y
 
     def backward(self, gy):
-        y = self.saved
+        y = self.saved.y
         return (gy * y * (1 - y),)
 
 
@@ -64,11 +62,11 @@ class TanhFunction(Function):
 
     def forward(self, x):
         y = get_array_module(x).tanh(x)
-        self.saved = y
+        self.save_for_backward(y=y)
         return y
 
     def backward(self, gy):
-        y = self.saved
+        y = self.saved.y
         return (gy * (1 - y * y),)
 
 
@@ -89,11 +87,11 @@ class SoftmaxFunction(Function):
         xp = get_array_module(x)
         e = xp.exp(x - x.max(axis=self.dim, keepdims=True))      # (…), exponents ≤ 0
         y = e / e.sum(axis=self.dim, keepdims=True)
-        self.saved = y
+        self.save_for_backward(y=y)
         return y
 
     def backward(self, gy):
-        y = self.saved
+        y = self.saved.y
         return (y * (gy - (gy * y).sum(axis=self.dim, keepdims=True)),)
 
 
@@ -112,12 +110,12 @@ class LogSoftmaxFunction(Function):
         xp = get_array_module(x)
         shifted = x - x.max(axis=self.dim, keepdims=True)        # (…), all ≤ 0, one 0 per slice
         y = shifted - xp.log(xp.exp(shifted).sum(axis=self.dim, keepdims=True))
-        self.saved = y
+        self.save_for_backward(y=y)
         return y
 
     def backward(self, gy):
         xp = get_array_module(gy)
-        p = xp.exp(self.saved)
+        p = xp.exp(self.saved.y)
         return (gy - p * gy.sum(axis=self.dim, keepdims=True),)
 
 
@@ -129,9 +127,10 @@ def _tensor(x, name):
 
 
 def _check_dim(x, dim, name):
+    """The axis to normalise over, as a non-negative int, or a clear error."""
     if dim is None:
         raise TypeError(f"{name}: give the axis to normalise over, e.g. {name}(x, dim=1)")
-    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+    if not is_int(dim):
         raise TypeError(f"{name}: dim must be an int (an axis of x, shape {x.shape}), got {dim!r}")
     if not -x.ndim <= dim < max(x.ndim, 1) or x.ndim == 0:
         raise ValueError(f"{name}: dim {dim} is out of range for x of shape {x.shape}")
@@ -153,16 +152,18 @@ def tanh(x):
     return TanhFunction()(_tensor(x, "tanh"))
 
 
-def softmax(x, dim):
-    """e^(x) normalised to sum to 1 along ``dim`` (max-subtracted: stable for large |x|)."""
+def softmax(x, dim=None, *, axis=None):
+    """e^(x) normalised to sum to 1 along ``dim`` (max-subtracted: stable for large |x|).
+    ``axis`` is accepted for ``dim`` (NumPy's name)."""
     x = _tensor(x, "softmax")
-    return SoftmaxFunction(_check_dim(x, dim, "softmax"))(x)
+    return SoftmaxFunction(_check_dim(x, dim_or_axis(dim, axis, "softmax"), "softmax"))(x)
 
 
-def log_softmax(x, dim):
-    """log(softmax(x, dim)), computed without forming softmax (stable for large |x|)."""
+def log_softmax(x, dim=None, *, axis=None):
+    """log(softmax(x, dim)), computed without forming softmax (stable for large |x|).
+    ``axis`` is accepted for ``dim`` (NumPy's name)."""
     x = _tensor(x, "log_softmax")
-    return LogSoftmaxFunction(_check_dim(x, dim, "log_softmax"))(x)
+    return LogSoftmaxFunction(_check_dim(x, dim_or_axis(dim, axis, "log_softmax"), "log_softmax"))(x)
 
 
 Softmax, LogSoftmax = SoftmaxFunction, LogSoftmaxFunction    # the earlier names of these op classes

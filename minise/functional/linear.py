@@ -3,6 +3,7 @@
 The weight is laid out (out_features, in_features), as in PyTorch, so a row of w is one output
 unit's weights. Leading axes of x are batch axes: (N, in), (N, T, in) or just (in,) all work.
 """
+from ..arguments import check_float_dtypes, check_ndim
 from ..function import Function
 from ..tensor import Tensor
 
@@ -20,7 +21,7 @@ class LinearFunction(Function):
     """
 
     def forward(self, x, w, b):
-        self.saved = (x, w)
+        self.save_for_backward(x=x, w=w)
         y = x @ w.T                                              # (…, out)
         if b is not None:
             y = y + b
@@ -29,24 +30,25 @@ class LinearFunction(Function):
     def backward(self, gy):
         x, w = self.saved
         out_features, in_features = w.shape
-        gx = gw = gb = None
-        if self.needs_input_grad[0]:
-            gx = gy @ w                                          # (…, in)
+        need_x, need_w, need_b = self.needs_input_grad
         gy_rows = gy.reshape(-1, out_features)                   # (positions, out)
-        if self.needs_input_grad[1]:
-            gw = gy_rows.T @ x.reshape(-1, in_features)          # (out, in)
-        if self.needs_input_grad[2]:
-            gb = gy_rows.sum(axis=0)                             # (out,)
+        gx = gy @ w if need_x else None                          # (…, in)
+        gw = gy_rows.T @ x.reshape(-1, in_features) if need_w else None   # (out, in)
+        gb = gy_rows.sum(axis=0) if need_b else None             # (out,)
         return gx, gw, gb
 
 
 def linear(x, w, b=None):
     """y = x wᵀ + b with w of shape (out_features, in_features), like torch.nn.functional.linear."""
     x, w = (v if isinstance(v, Tensor) else Tensor(v) for v in (x, w))
-    if b is not None and not isinstance(b, Tensor):
-        b = Tensor(b)
-    if w.ndim != 2:
-        raise ValueError(f"linear: w must be 2-D (out_features, in_features), got shape {w.shape}")
+    b = b if b is None or isinstance(b, Tensor) else Tensor(b)
+    check_linear_inputs(x, w, b)
+    return LinearFunction()(x, w, b)
+
+
+def check_linear_inputs(x, w, b):
+    """Every way linear's inputs can be wrong, each named with the shapes involved."""
+    check_ndim(w, "(out_features, in_features)", "w", "linear")
     if x.ndim == 0:
         raise ValueError(f"linear: x must have at least one axis (…, in_features), got a 0-d tensor; "
                          f"w has shape {w.shape}")
@@ -56,8 +58,4 @@ def linear(x, w, b=None):
     if b is not None and b.shape != (w.shape[0],):
         raise ValueError(f"linear: b must have shape ({w.shape[0]},) to match w of shape {w.shape}, "
                          f"got {b.shape}")
-    if x.dtype.kind != "f" or x.dtype != w.dtype or (b is not None and b.dtype != x.dtype):
-        got = f"x {x.dtype} {x.shape}, w {w.dtype} {w.shape}" + ("" if b is None else f", b {b.dtype} {b.shape}")
-        raise TypeError(f"linear: x, w and b must share one floating dtype, got {got}; convert one, "
-                        "e.g. x.astype(w.dtype)")
-    return LinearFunction()(x, w, b)
+    check_float_dtypes("linear", x=x, w=w, b=b)

@@ -4,6 +4,7 @@ cross_entropy(logits, t) = nll_loss(log_softmax(logits), t). Here it is one fuse
 log-softmax is computed with the row maximum subtracted (stable for any logits), and the
 backward collapses to the famous (softmax − target distribution), with no log or division.
 """
+from ..arguments import check_ndim
 from ..backend import get_array_module
 from ..function import Function
 from ..tensor import Tensor
@@ -35,32 +36,34 @@ class CrossEntropyFunction(Function):
     Target   q[n, c] = (1 − ε)·[c = t[n]] + ε/C       (ε = label_smoothing; ε = 0: one-hot)
     Forward  log p[n, c] = x[n, c] − m[n] − log Σ_k e^(x[n, k] − m[n]),   m[n] = max_k x[n, k]
              loss[n] = −Σ_c q[n, c] · log p[n, c]
+                     = −(1 − ε) · log p[n, t[n]] − (ε/C) · Σ_c log p[n, c]
              reduced: mean over n (÷ N), sum, or none
     Backward ∂loss[n]/∂x[n, c] = p[n, c] − q[n, c]   (Σ_c q = 1 makes the normaliser's term p)
              gx[n, c] = (p[n, c] − q[n, c]) · gy / N  for "mean",  · gy for "sum",
                         · gy[n] for "none"
+    A logit of −∞ (a class ruled out) has log p = −∞ and p = 0: it adds nothing to the loss as
+    long as q is 0 there (the second form above never multiplies 0 by −∞), and its gradient is 0.
     """
 
     def __init__(self, reduction, label_smoothing):
         self.reduction, self.label_smoothing = reduction, label_smoothing
 
     def forward(self, x, target):
-        xp = get_array_module(x, target)
-        n, classes = x.shape
+        xp, (N, C), eps = get_array_module(x, target), x.shape, self.label_smoothing
         shifted = x - x.max(axis=1, keepdims=True)              # (N, C), all ≤ 0
         log_p = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))   # (N, C)
-        onehot = (xp.arange(classes)[None, :] == target[:, None]).astype(x.dtype)  # (N, C)
-        eps = self.label_smoothing
-        q = (1 - eps) * onehot + eps / classes                  # (N, C), rows sum to 1
-        losses = -(q * log_p).sum(axis=1)                       # (N,)
-        self.saved = (log_p, q)
+        losses = -(1 - eps) * log_p[xp.arange(N), target]       # (N,)  the target's term
+        if eps:
+            losses = losses - (eps / C) * log_p.sum(axis=1)     # (N,)  the smoothing's terms
+        self.save_for_backward(log_p=log_p, target=target)
         return _reduce(losses, self.reduction)
 
     def backward(self, gy):
-        log_p, q = self.saved
-        xp = get_array_module(log_p)
-        gx = (xp.exp(log_p) - q) * _reduce_backward(gy, self.reduction, log_p.shape[0])   # (N, C)
-        return gx, None
+        log_p, target = self.saved
+        xp, (N, C), eps = get_array_module(log_p), log_p.shape, self.label_smoothing
+        onehot = (xp.arange(C)[None, :] == target[:, None]).astype(log_p.dtype)  # (N, C)
+        q = (1 - eps) * onehot + eps / C                        # (N, C), rows sum to 1
+        return (xp.exp(log_p) - q) * _reduce_backward(gy, self.reduction, N), None     # (N, C)
 
 
 class NLLLossFunction(Function):
@@ -77,23 +80,23 @@ class NLLLossFunction(Function):
     def forward(self, x, target):
         xp = get_array_module(x, target)
         onehot = (xp.arange(x.shape[1])[None, :] == target[:, None]).astype(x.dtype)   # (N, C)
-        self.saved = onehot
+        self.save_for_backward(onehot=onehot)
         return _reduce(-(x * onehot).sum(axis=1), self.reduction)
 
     def backward(self, gy):
-        onehot = self.saved
+        onehot = self.saved.onehot
         return -onehot * _reduce_backward(gy, self.reduction, onehot.shape[0]), None
 
 
 def _check(name, input, target, reduction):
+    """Every way a loss's inputs can be wrong, each named with the shapes involved."""
     input = input if isinstance(input, Tensor) else Tensor(input)
     if not isinstance(target, Tensor):
         if not hasattr(target, "dtype"):
             raise TypeError(f"{name}: target must be an integer array or Tensor of class indices, "
                             f"got {type(target).__name__}")
         target = Tensor(target)
-    if input.ndim != 2:
-        raise ValueError(f"{name}: input must be 2-D (N, C), got shape {input.shape}")
+    check_ndim(input, "(N, C)", "input", name)
     if input.dtype.kind != "f":
         raise TypeError(f"{name}: input must be floating-point, got dtype {input.dtype}")
     if target.dtype.kind not in "iu":

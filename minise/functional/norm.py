@@ -40,9 +40,7 @@ class BatchNorm2dFunction(Function):
         self.training, self.momentum, self.eps = training, momentum, eps
 
     def forward(self, x, running_mean, running_var, weight, bias):
-        xp = get_array_module(x)
-        axes = (0,) + tuple(range(2, x.ndim))                   # every axis but the channels
-        per_channel = (1, x.shape[1]) + (1,) * (x.ndim - 2)     # (1, C, 1, 1) broadcasts over x
+        xp, per_channel = get_array_module(x), _per_channel(x)
         m = x.size // x.shape[1]
         if self.training:
             mean = channel_sum(x) / m                           # (C,)
@@ -68,13 +66,13 @@ class BatchNorm2dFunction(Function):
             y[...] = x_hat
         if bias is not None:
             y += bias.reshape(per_channel)
-        self.saved = (x_hat, inv_std, weight, axes, per_channel)
+        self.save_for_backward(x_hat=x_hat, inv_std=inv_std, weight=weight)
         return y
 
     def backward(self, gy):
-        x_hat, inv_std, weight, axes, per_channel = self.saved
-        need_x, need_w, need_b = self.needs_input_grad[0], self.needs_input_grad[3], self.needs_input_grad[4]
-        xp = get_array_module(gy)
+        x_hat, inv_std, weight = self.saved
+        need_x, _, _, need_w, need_b = self.needs_input_grad
+        xp, per_channel = get_array_module(gy), _per_channel(x_hat)
         m = x_hat.size // x_hat.shape[1]
         scale = inv_std if weight is None else weight * inv_std             # (C,)  γ/σ
         # Σ gx̂ = γ·Σ gy = γ·gβ and Σ gx̂·x̂ = γ·Σ gy·x̂ = γ·gγ, so the three-term formula above is
@@ -100,6 +98,11 @@ class BatchNorm2dFunction(Function):
         return gx, None, None, gw, gb
 
 
+def _per_channel(x):
+    """(1, C, 1, 1) for x (N, C, H, W): the shape in which a per-channel (C,) array broadcasts over x."""
+    return (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
 def channel_sum(a):
     """Σ over every axis but the channels (axis 1): ``a.sum(axis=(0, 2, 3))`` for (N, C, H, W),
     as a matrix-vector product with a vector of ones (BLAS: several accumulators, fast)."""
@@ -119,8 +122,8 @@ def batch_norm_backward_reference(gy, x_hat, inv_std, weight, training):
     """gx by the three-term formula of the BatchNorm2dFunction docstring, term by term, as derived; slower
     than BatchNorm2dFunction.backward (which uses Σ gx̂ = γ·gβ, Σ gx̂·x̂ = γ·gγ and one buffer), and kept as
     the readable definition that the tests hold the fast form to."""
-    axes = (0,) + tuple(range(2, x_hat.ndim))
-    per_channel = (1, x_hat.shape[1]) + (1,) * (x_hat.ndim - 2)
+    axes = (0,) + tuple(range(2, x_hat.ndim))                          # every axis but the channels
+    per_channel = _per_channel(x_hat)
     g_xhat = gy if weight is None else gy * weight.reshape(per_channel)
     if not training:
         return g_xhat * inv_std.reshape(per_channel)
@@ -146,13 +149,19 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     (arrays or Tensors of shape (C,), or None to skip); training=False uses them instead.
     """
     x = x if isinstance(x, Tensor) else Tensor(x)
+    named = {"running_mean": running_mean, "running_var": running_var, "weight": weight, "bias": bias}
+    named = {k: _optional_tensor(v, k) for k, v in named.items()}
+    check_batch_norm_inputs(x, named, training, momentum)
+    return BatchNorm2dFunction(bool(training), float(momentum), eps)(x, *named.values())
+
+
+def check_batch_norm_inputs(x, named, training, momentum):
+    """Every way batch_norm's inputs can be wrong, each named with the shapes involved."""
     if x.ndim < 2:
         raise ValueError(f"batch_norm: x must be (N, C) or (N, C, H, W), got shape {x.shape}")
     if x.dtype.kind != "f":
         raise TypeError(f"batch_norm needs a floating-point x, got dtype {x.dtype}")
     channels = x.shape[1]
-    named = {"running_mean": running_mean, "running_var": running_var, "weight": weight, "bias": bias}
-    named = {k: _optional_tensor(v, k) for k, v in named.items()}
     for name, v in named.items():
         if v is not None and v.shape != (channels,):
             raise ValueError(f"batch_norm: {name} has shape {v.shape} but x of shape {x.shape} has {channels} "
@@ -169,7 +178,6 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not 0 <= momentum <= 1:
         raise ValueError(f"batch_norm: momentum must be a number in [0, 1], got {momentum!r} (minise has no "
                          "cumulative average, PyTorch's momentum=None)")
-    return BatchNorm2dFunction(bool(training), float(momentum), eps)(x, *named.values())
 
 
 BatchNorm = BatchNorm2dFunction          # the earlier name of the op class

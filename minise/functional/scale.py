@@ -5,6 +5,7 @@ The excitation path turns each image's feature maps into one number per channel,
 gradient flows two ways: back into x (scaled like the forward), and into s, from where it goes
 up the excitation path to the squeeze (global average pooling) and on to x a second time.
 """
+from ..arguments import check_float_dtypes, check_ndim
 from ..function import Function
 from ..tensor import Tensor
 
@@ -21,16 +22,14 @@ class ScaleChannelsFunction(Function):
     """
 
     def forward(self, x, s):
-        self.saved = (x, s)
+        self.save_for_backward(x=x, s=s)
         return x * s[:, :, None, None]                          # (N, C, H, W)
 
     def backward(self, gy):
         x, s = self.saved
-        gx = gs = None
-        if self.needs_input_grad[0]:
-            gx = gy * s[:, :, None, None]                       # (N, C, H, W)
-        if self.needs_input_grad[1]:
-            gs = channel_dot(gy, x)                             # (N, C)  Σ_{h,w} gy·x
+        need_x, need_s = self.needs_input_grad
+        gx = gy * s[:, :, None, None] if need_x else None      # (N, C, H, W)
+        gs = channel_dot(gy, x) if need_s else None             # (N, C)  Σ_{h,w} gy·x
         return gx, gs
 
 
@@ -56,18 +55,20 @@ def scale_channels(x, s):
     [[0.5, 1.0, 2.0], [0.0, 1.0, 1.0]]
     """
     x, s = (v if isinstance(v, Tensor) else Tensor(v) for v in (x, s))
-    if x.ndim != 4:
-        raise ValueError(f"scale_channels: x must be 4-D (N, C, H, W), got shape {x.shape}")
+    check_scale_inputs(x, s)
+    return ScaleChannelsFunction()(x, s)
+
+
+def check_scale_inputs(x, s):
+    """x (N, C, H, W) and s (N, C) of one floating dtype, or a clear error."""
+    check_ndim(x, "(N, C, H, W)", "x", "scale_channels")
     if s.ndim != 2:
         raise ValueError(f"scale_channels: s must be 2-D (N, C), one scale per image and channel; "
                          f"got shape {s.shape} for x of shape {x.shape}")
     if s.shape != x.shape[:2]:
         raise ValueError(f"scale_channels: s of shape {s.shape} does not match x of shape {x.shape}; "
                          f"expected s of shape {x.shape[:2]} (N, C)")
-    if x.dtype.kind != "f" or s.dtype != x.dtype:
-        raise TypeError(f"scale_channels: x and s must share one floating dtype, got x {x.dtype} {x.shape} "
-                        f"and s {s.dtype} {s.shape}")
-    return ScaleChannelsFunction()(x, s)
+    check_float_dtypes("scale_channels", x=x, s=s)
 
 
 ScaleChannels = ScaleChannelsFunction   # the earlier name of the op class

@@ -16,36 +16,12 @@ The two downsampling shortcuts of the paper:
 With 16 channels and reduction 16 the SE bottleneck has max(1, 16 // 16) = 1 hidden unit.
 """
 from .. import nn
-from ..backend import get_array_module
-from ..function import Function
 from ..functional.activation import relu
+from ..functional.pad import pad_channels
 from .blocks import BasicBlock, check_image_batch, check_se_options, init_resnet_weights, projection
 
 __all__ = ["CifarResNet", "resnet20", "resnet32", "resnet56", "resnet110",
            "se_resnet20", "se_resnet32", "se_resnet56", "se_resnet110"]
-
-
-class PadChannels(Function):
-    """Shortcut A's second half: append zero channels.
-
-    Shapes   x (N, C, H, W) -> y (N, C + extra, H, W)
-    Forward  y[:, :C] = x,  y[:, C:] = 0
-    Backward gx = gy[:, :C]          (the zero channels depend on nothing)
-    """
-
-    def __init__(self, extra):
-        self.extra = extra
-
-    def forward(self, x):
-        xp = get_array_module(x)
-        n, c, h, w = x.shape
-        y = xp.zeros((n, c + self.extra, h, w), dtype=x.dtype)                 # (N, C + extra, H, W)
-        y[:, :c] = x
-        self.saved = c
-        return y
-
-    def backward(self, gy):
-        return (gy[:, :self.saved],)                                            # (N, C, H, W)
 
 
 class ZeroPadShortcut(nn.Module):
@@ -59,7 +35,7 @@ class ZeroPadShortcut(nn.Module):
 
     def forward(self, x):
         x = x[:, :, ::self.stride, ::self.stride]                               # (N, C, H/s, W/s)
-        return PadChannels(self.out_channels - self.in_channels)(x)             # (N, C_out, H/s, W/s)
+        return pad_channels(x, self.out_channels - self.in_channels)            # (N, C_out, H/s, W/s)
 
     def extra_repr(self):
         return f"{self.in_channels}, {self.out_channels}, stride={self.stride}"
