@@ -409,6 +409,18 @@ def test_mnist_refuses_count_mismatch_and_explains_missing_files(tmp_path):
     assert "download=True" in message and "--data-dir" in message
 
 
+@pytest.mark.parametrize("images, labels, expected", [
+    (np.zeros((3, 32, 32), np.uint8), np.zeros(3, np.uint8), "images of 32×32 pixels; MNIST images are 28×28"),
+    (np.zeros((3, 28, 14), np.uint8), np.zeros(3, np.uint8), "images of 28×14 pixels"),
+    (np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8), "holds no image at all")])
+def test_mnist_refuses_idx_files_of_another_image_size_or_without_images(tmp_path, images, labels, expected):
+    """Files whose IDX header is consistent but which are not MNIST are refused, naming the file."""
+    write_mnist(tmp_path / "mnist", "train", images, labels, gz=False)
+    with pytest.raises(ValueError, match=expected) as caught:
+        MNIST(tmp_path)
+    assert "train-images-idx3-ubyte" in str(caught.value)
+
+
 # -- file formats: CIFAR-10 binary ------------------------------------------------------------
 
 def cifar_records(n, seed):

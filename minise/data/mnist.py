@@ -98,14 +98,24 @@ class MNIST(ArrayDataset):
             paths = [_find(folder, name) for name in names]
         images = read_idx(paths[0], ndim=3)                                # (N, 28, 28)
         labels = read_idx(paths[1], ndim=1)                                # (N,)
-        if images.dtype != np.uint8 or labels.dtype != np.uint8:
-            raise ValueError(f"MNIST files hold uint8 data; {paths[0].name} has {images.dtype}, "
-                             f"{paths[1].name} has {labels.dtype}")
-        if len(images) != len(labels):
-            raise ValueError(f"{paths[0]} has {len(images)} images but {paths[1]} has {len(labels)} labels")
-        if labels.size and labels.max() > 9:
-            raise ValueError(f"{paths[1]} has label {labels.max()}; MNIST labels are 0..9")
+        check_mnist(images, labels, paths)
         super().__init__(images[:, None], labels, transform=transform)     # (N, 1, 28, 28)
+
+
+def check_mnist(images, labels, paths):
+    """Refuse files that are valid IDX but not MNIST: other image sizes, types, labels, or no image."""
+    if images.dtype != np.uint8 or labels.dtype != np.uint8:
+        raise ValueError(f"MNIST files hold uint8 data; {paths[0].name} has {images.dtype}, "
+                         f"{paths[1].name} has {labels.dtype}")
+    if images.shape[1:] != (28, 28):
+        raise ValueError(f"{paths[0]} holds images of {images.shape[1]}×{images.shape[2]} pixels; MNIST images are "
+                         "28×28 (is this another dataset's file?)")
+    if len(images) == 0:
+        raise ValueError(f"{paths[0]} holds no image at all (its header says 0); the file is damaged or a placeholder")
+    if len(images) != len(labels):
+        raise ValueError(f"{paths[0]} has {len(images)} images but {paths[1]} has {len(labels)} labels")
+    if labels.max() > 9:
+        raise ValueError(f"{paths[1]} has label {labels.max()}; MNIST labels are 0..9")
 
 
 def _find(folder, name):
