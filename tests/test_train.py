@@ -13,8 +13,8 @@ from minise.data import DataLoader, SyntheticImages, transforms
 from minise.functional.loss import cross_entropy
 from minise.models.cifar import CifarResNet
 from minise.optim import SGD, Adam, CosineAnnealingLR, LinearWarmup
-from minise.train import (COLUMNS, CheckpointError, NonFiniteLossError, evaluate, fit, load_checkpoint,
-                          read_metrics, save_checkpoint)
+from minise.train import (COLUMNS, CheckpointError, NonFiniteLossError, ResumeMismatchError, evaluate, fit,
+                          load_checkpoint, read_metrics, save_checkpoint)
 from minise.train.progress import ProgressBar
 
 
@@ -86,7 +86,7 @@ def test_resume_continues_exactly(tmp_path):
 
 def test_best_checkpoint_is_the_highest_accuracy_and_of_equal_ones_the_lowest_loss(tmp_path, monkeypatch):
     import importlib
-    fit_module = importlib.import_module("minise.train.fit")
+    fit_module = importlib.import_module("minise.train.epoch")
     scripted = iter([(0.5, 1.0), (0.9, 0.3), (0.9, 0.5), (0.8, 0.2), (0.9, 0.1)])     # (accuracy, loss)
 
     def scripted_evaluate(model, loader, loss_fn):
@@ -257,7 +257,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
         fit(model, train, val, optimizer, scheduler, epochs=3, out_dir=tmp_path, log=None, resume=True,
             loss_fn=poisoned_loss)
     assert caught.value.epoch == 2 and caught.value.batch == 2
-    assert "last.npz is unchanged" in str(caught.value)
+    assert "last.npz (after epoch 1) is unchanged" in str(caught.value)
     assert (tmp_path / "last.npz").read_bytes() == good
     assert (tmp_path / "metrics.jsonl").read_bytes() == good_metrics
     assert all(np.all(np.isfinite(p.data)) for p in model.parameters())
@@ -343,9 +343,11 @@ def test_resume_with_adam_and_a_different_model_is_refused(tmp_path):
     optimizer = Adam(model.parameters(), lr=1e-3)
     fit(model, train, val, optimizer, epochs=1, out_dir=tmp_path, log=None, config={"model": "tiny_a"})
     model, train, val, _, _ = setup()
-    with pytest.raises(ValueError, match="trained with model tiny_a but tiny_b was requested; use --model tiny_a"):
+    with pytest.raises(ResumeMismatchError, match=r"config\['model'\] = 'tiny_a' but 'tiny_b' was requested") as caught:
         fit(model, train, val, Adam(model.parameters()), epochs=2, out_dir=tmp_path, resume=True, log=None,
             config={"model": "tiny_b"})
+    assert "--" not in str(caught.value)                  # the library names config keys, not CLI options
+    assert (caught.value.key, caught.value.saved, caught.value.wanted) == ("model", "tiny_a", "tiny_b")
 
 
 def test_batches_move_to_the_model_device():

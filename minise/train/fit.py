@@ -1,123 +1,121 @@
-"""The training loop: ``fit`` trains for some epochs, ``evaluate`` measures loss and accuracy.
+"""The training loop: ``fit`` trains for some epochs and keeps everything a real run needs.
 
     history = fit(model, train_loader, val_loader, optimizer, scheduler, epochs=20, out_dir="runs/a")
 
-One training step, the heart of it all:
+The pieces, each in its own file: one step (:mod:`.step`: forward, loss, backward, update, and the
+divergence checks), one epoch (:mod:`.epoch`: the steps, validation, the epoch's row and
+checkpoint), and the bookkeeping around them (:mod:`.run`: checkpoints, resuming, last.npz and
+best.npz; :mod:`.interrupt`: Ctrl-C).
 
-    logits = model(x)                      (B, classes)
-    loss   = loss_fn(logits, y)            mean cross-entropy over the batch
-    loss.backward()                        every parameter's .grad = ∂loss/∂parameter
-    optimizer.step()                       parameters move against their gradients
+What ``fit`` promises:
 
-Around it, ``fit`` keeps what a real run needs: a progress bar, per-epoch metrics
-(``metrics.jsonl``, ``metrics.csv``), and two checkpoints in ``out_dir``: ``last.npz`` (after every
-epoch) and ``best.npz`` (highest validation accuracy; of equal accuracies, frequent on a small
-validation set, the lower validation loss). A checkpoint holds the model, optimizer, schedule,
-epoch, data-loader and random-generator state, so ``fit(..., resume=True)`` continues exactly where
-the run stopped: 2 + 2 epochs give the same weights as 4 straight.
-
-Ctrl-C finishes the step in progress, saves ``last.npz`` (mid-epoch; during validation, with the
-epoch's steps kept, so resuming validates) and re-raises KeyboardInterrupt. A NaN or infinite loss
-stops training with :class:`NonFiniteLossError` before the bad step is applied; the checkpoints on
-disk are left as they were.
+* metrics per epoch (``metrics.jsonl``, ``metrics.csv``) and two checkpoints in ``out_dir``:
+  ``last.npz`` after every epoch and ``best.npz``, the highest validation accuracy (of equal
+  accuracies, the lower validation loss);
+* ``fit(..., resume=True)`` continues exactly where the run stopped: 2 + 2 epochs give the same
+  weights, bit for bit, as 4 straight, whether the run was stopped by Ctrl-C or killed;
+* Ctrl-C finishes the step in progress, saves ``last.npz`` and re-raises KeyboardInterrupt; a
+  second Ctrl-C stops at once and leaves the checkpoints on disk as they were;
+* a diverging run (a NaN or infinite loss, a loss ``divergence`` times its first, a weight or
+  buffer that is no longer finite) stops with :class:`DivergenceError` naming the step; the
+  checkpoints on disk are left as they were.
 """
-import math
 import os
-import signal
 import sys
-import threading
-import time
-
-import numpy as np
 
 from .. import rng
-from ..backend import get_array_module, to_device
-from ..function import no_grad
 from ..functional.loss import cross_entropy
-from ..tensor import Tensor
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint
+from .epoch import finish_epoch, train_epoch, validate
+from .evaluate import model_device
+from .interrupt import HardInterrupt, Interrupts
 from .metrics import MetricsWriter
-from .progress import ProgressBar, epoch_summary
+from .progress import ProgressBar
+from .run import Files, History, restore
 
 
-class NonFiniteLossError(FloatingPointError):
-    """The loss became NaN or infinite; ``epoch`` and ``batch`` (1-based) say where."""
+class Run:
+    """What one call of :func:`fit` works with, and where it stands (``at``)."""
 
-    def __init__(self, message, epoch, batch):
-        super().__init__(message)
-        self.epoch, self.batch = epoch, batch
+    def __init__(self, model, optimizer, scheduler, train_loader, val_loader, loss_fn, epochs, out_dir, config,
+                 log, progress, callback, divergence):
+        self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
+        self.train_loader, self.val_loader, self.loss_fn = train_loader, val_loader, loss_fn
+        self.epochs, self.config, self.callback, self.divergence = int(epochs), config or {}, callback, divergence
+        self.device = model_device(model)
+        self.bar = ProgressBar(log, live=progress)
+        self.files = Files(out_dir)
+        self.writer = MetricsWriter(out_dir) if out_dir is not None else None
+        self.history = History()
+        self.history.out_dir, self.history.last_checkpoint = out_dir, self.files.last
+        self.first_loss, self.at, self.validating, self.interrupts = None, None, False, Interrupts()
 
+    def checkpoint(self, at):
+        """The checkpoint of position ``at``: model, optimizer, schedule, loader, generator, records."""
+        h = self.history
+        return {"model": dict(self.model.state_dict()), "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+                "epoch": at["epoch"], "epochs": self.epochs, "partial": at["partial"], "loader": at["loader"],
+                "rng": at["rng"], "best_accuracy": h.best_accuracy, "best_loss": h.best_loss,
+                "best_epoch": h.best_epoch, "first_loss": self.first_loss, "config": self.config}
 
-class History(list):
-    """The rows of metrics, one per epoch, plus where the run left its files."""
-    out_dir = last_checkpoint = best_checkpoint = best_epoch = None
-    best_accuracy = best_loss = None
-
-
-def model_device(model):
-    for p in model.parameters():
-        return p.device
-    return "cpu"
-
-
-def _batch_stats(logits, y, loss):
-    """(sum of the batch's losses, number of correct predictions) as Python numbers: one sync each."""
-    xp = get_array_module(logits.data)
-    correct = (xp.argmax(logits.data, axis=1) == y).sum().item()
-    return loss.item() * y.shape[0], int(correct)
-
-
-def evaluate(model, loader, loss_fn=cross_entropy):
-    """Mean loss and accuracy of ``model`` over ``loader``, in eval mode and without a graph.
-
-    Returns {'loss': float, 'accuracy': float in [0, 1], 'count': number of examples}.
-    """
-    was_training = model.training
-    device = model_device(model)
-    if hasattr(loader, "set_epoch"):
-        loader.set_epoch(0)                    # the same batches at every evaluation
-    model.eval()
-    total_loss, correct, count = 0.0, 0, 0
-    try:
-        with no_grad():
-            for x, y in loader:
-                x, y = to_device(x, device), to_device(y, device)
-                logits = model(Tensor(x))                                   # (B, classes)
-                batch_loss, batch_correct = _batch_stats(logits, y, loss_fn(logits, Tensor(y)))
-                total_loss, correct, count = total_loss + batch_loss, correct + batch_correct, count + y.shape[0]
-    finally:
-        model.train(was_training)
-    if count == 0:
-        raise ValueError("evaluate() got a loader without any batch")
-    return {"loss": total_loss / count, "accuracy": correct / count, "count": count}
+    def resume(self, resume):
+        """Load the checkpoint to continue from; returns (epochs done, sums of the epoch in progress)."""
+        path = self.files.last if resume is True else os.fspath(resume)
+        state = load_checkpoint(path)
+        restore(state, self.model, self.optimizer, self.scheduler, self.train_loader, self.config, path)
+        h, partial = self.history, state.get("partial")
+        h.best_accuracy, h.best_loss, h.best_epoch = state.get("best_accuracy"), state.get("best_loss"), \
+            state.get("best_epoch")
+        self.first_loss = state.get("first_loss")
+        self.at = {"epoch": state["epoch"], "partial": partial, "rng": state.get("rng"), "loader": state.get("loader")}
+        if resume is True:
+            self.files.resumed(self.at, state)
+            if self.files.reconcile_best(state):
+                self.bar.message(f"{self.files.best} lagged behind {path} (a run stopped between the two saves); "
+                                 "it is now a copy of it")
+        if self.writer is not None:
+            h.extend(self.writer.reset(keep_epochs=state["epoch"]))
+        self.bar.message(f"resuming from {path}: {state['epoch']} epoch(s) done"
+                         + (f", {partial['steps']} batch(es) into epoch {state['epoch'] + 1}" if partial else ""))
+        return state["epoch"], partial
 
 
-class _DeferInterrupt:
-    """Hold back Ctrl-C until the current training step is complete (a second Ctrl-C stops at once)."""
+def _check_arguments(epochs, resume, out_dir):
+    if int(epochs) != epochs or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer; got {epochs!r}")
+    if resume and out_dir is None and not isinstance(resume, (str, os.PathLike)):
+        raise ValueError("resume=True needs out_dir, the folder that holds last.npz")
 
-    def __enter__(self):
-        self.caught = False
-        self.active = threading.current_thread() is threading.main_thread()
-        if self.active:
-            self.previous = signal.signal(signal.SIGINT, self._handler)
-        return self
 
-    def _handler(self, signum, frame):
-        if self.caught:
-            raise KeyboardInterrupt
-        self.caught = True
-
-    def __exit__(self, *exc):
-        if self.active:
-            signal.signal(signal.SIGINT, self.previous)
-        if self.caught and exc[0] is None:
-            raise KeyboardInterrupt
-        return False
+def _on_interrupt(run, error, hint):
+    """Ctrl-C: save where the run stands (unless a second Ctrl-C cut a step or a save), and say so."""
+    epoch, partial = run.at["epoch"], run.at["partial"]
+    where = (f"epoch {epoch + 1}, after batch {partial['steps']}" if partial else f"after epoch {epoch}") + \
+        (" (validating)" if run.validating else "")
+    files = run.files
+    if isinstance(error, HardInterrupt):
+        kept = f"{files.last} holds {files.saved_text}" if files.saved_text else "no checkpoint was written"
+        run.bar.message(f"\nstopped at once by a second Ctrl-C, near {where}; nothing half-done was saved: {kept}.")
+        return
+    if files.last is None:
+        run.bar.message(f"\ninterrupted at {where}; nothing saved (no out_dir).")
+        return
+    if files.saved is not run.at:
+        try:
+            with run.interrupts.guard():
+                files.save(run.checkpoint(run.at), run.at)
+        except HardInterrupt:
+            kept = f"{files.last} is as it was" if files.saved_text else "no checkpoint was written"
+            run.bar.message(f"\nstopped at once by a second Ctrl-C while saving {where}; {kept}.")
+            raise
+    run.bar.message(f"\ninterrupted at {where}; saved {files.last}. To continue: "
+                    f"{hint or f'call fit(..., out_dir={files.out_dir!r}, resume=True)'}")
 
 
 def fit(model, train_loader, val_loader, optimizer, scheduler=None, epochs=10, loss_fn=cross_entropy,
         out_dir=None, resume=False, progress=True, seed=None, log=sys.stderr, callback=None, config=None,
-        resume_hint=None):
+        resume_hint=None, divergence=1e3):
     """Train ``model`` for ``epochs`` epochs (in total, counting resumed ones); returns a :class:`History`.
 
     Args:
@@ -132,158 +130,32 @@ def fit(model, train_loader, val_loader, optimizer, scheduler=None, epochs=10, l
             beforehand). None leaves both as they are.
         log: where progress and messages go (stderr; None for silence).
         callback: callback(info) after every step; info holds epoch, batch, loss, model, optimizer.
-        config: JSON-able settings stored in every checkpoint (the CLI keeps the model name there).
-        resume_hint: how to continue after Ctrl-C, shown in the message (the CLI gives its command line);
-            default: "fit(..., resume=True)".
+        config: JSON-able settings stored in every checkpoint; resuming refuses a checkpoint whose
+            config differs in a key of ``RESUME_MUST_MATCH`` (:class:`ResumeMismatchError`).
+        resume_hint: how to continue after Ctrl-C, shown in the message (default:
+            "call fit(..., out_dir=..., resume=True)").
+        divergence: stop when a batch's loss exceeds this many times the run's first (at least 1);
+            None: only NaN, infinity and non-finite weights stop the run.
     """
-    if int(epochs) != epochs or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer; got {epochs!r}")
-    if resume and out_dir is None and not isinstance(resume, (str, os.PathLike)):
-        raise ValueError("resume=True needs out_dir, the folder that holds last.npz")
+    _check_arguments(epochs, resume, out_dir)
     if seed is not None:
         rng.manual_seed(seed)
         if hasattr(train_loader, "seed"):
             train_loader.seed = int(seed)
-    bar = ProgressBar(log, live=progress)
-    writer = MetricsWriter(out_dir) if out_dir is not None else None
-    last_path = os.path.join(out_dir, "last.npz") if out_dir is not None else None
-    best_path = os.path.join(out_dir, "best.npz") if out_dir is not None else None
-    history = History()
-    history.out_dir, history.last_checkpoint = out_dir, last_path
-    device = model_device(model)
-    start_epoch, partial, best = 0, None, None
-
-    if resume:
-        path = last_path if resume is True else os.fspath(resume)
-        state = load_checkpoint(path)
-        restore(state, model, optimizer, scheduler, train_loader, config)
-        start_epoch, partial, best = state["epoch"], state.get("partial"), state.get("best_accuracy")
-        history.best_accuracy, history.best_loss, history.best_epoch = best, state.get("best_loss"), \
-            state.get("best_epoch")
-        if writer is not None:
-            history.extend(writer.reset(keep_epochs=start_epoch))
-        bar.message(f"resuming from {path}: {start_epoch} epoch(s) done"
-                    + (f", {partial['steps']} batch(es) into epoch {start_epoch + 1}" if partial else ""))
-    elif writer is not None:
-        writer.reset()
-
-    def checkpoint(epoch, loader_state, rng_state, partial_sums):
-        return {"model": dict(model.state_dict()), "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict() if scheduler is not None else None,
-                "epoch": epoch, "epochs": int(epochs), "partial": partial_sums, "loader": loader_state,
-                "rng": rng_state, "best_accuracy": history.best_accuracy, "best_loss": history.best_loss,
-                "best_epoch": history.best_epoch,
-                "config": config or {}}
-
-    for epoch in range(start_epoch, int(epochs)):
-        if partial is None and hasattr(train_loader, "set_epoch"):
-            train_loader.set_epoch(epoch)
-        sums = dict(partial) if partial else {"loss": 0.0, "correct": 0, "seen": 0, "steps": 0, "time": 0.0}
-        partial = None
-        loader_state = train_loader.state_dict() if hasattr(train_loader, "state_dict") else None
-        rng_state = rng.get_state()
-        batches = len(train_loader) if hasattr(train_loader, "__len__") else 0
-        bar.start_epoch(epoch + 1, int(epochs), batches)
-        model.train()
-        started = time.perf_counter() - sums["time"]
-        finished = batches and sums["steps"] >= batches         # interrupted after the epoch's last step
-        result, validating = None, False
+    run = Run(model, optimizer, scheduler, train_loader, val_loader, loss_fn, epochs, out_dir, config, log, progress,
+              callback, divergence)
+    start, partial = run.resume(resume) if resume else (0, None)
+    if not resume and run.writer is not None:
+        run.writer.reset()
+    with run.interrupts:
         try:
-            for x, y in (() if finished else train_loader):
-                # NumPy's overflow warnings are not shown: a diverging run ends in the clear message below
-                with _DeferInterrupt(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                    x, y = to_device(x, device), to_device(y, device)
-                    optimizer.zero_grad()
-                    logits = model(Tensor(x))                               # (B, classes)
-                    loss = loss_fn(logits, Tensor(y))
-                    batch_loss, batch_correct = _batch_stats(logits, y, loss)
-                    if not math.isfinite(batch_loss):
-                        raise _non_finite(batch_loss, epoch + 1, sums["steps"] + 1, last_path)
-                    loss.backward()
-                    optimizer.step()
-                    sums["loss"] += batch_loss
-                    sums["correct"] += batch_correct
-                    sums["seen"] += int(y.shape[0])
-                    sums["steps"] += 1
-                    sums["time"] = time.perf_counter() - started
-                    if hasattr(train_loader, "state_dict"):
-                        loader_state = train_loader.state_dict()
-                    rng_state = rng.get_state()
-                bar.update(sums["steps"], sums["loss"] / sums["seen"], sums["correct"] / sums["seen"],
-                           sums["seen"] / max(sums["time"], 1e-9))
-                if callback is not None:
-                    callback({"epoch": epoch + 1, "batch": sums["steps"], "loss": batch_loss / int(y.shape[0]),
-                              "model": model, "optimizer": optimizer})
-            if val_loader is not None and sums["seen"]:
-                validating = True                   # Ctrl-C now keeps the epoch's steps: resuming validates
-                result = evaluate(model, val_loader, loss_fn)
-        except KeyboardInterrupt:
-            where = f"epoch {epoch + 1}, after batch {sums['steps']}" + (" (validating)" if validating else "")
-            if last_path is not None:
-                save_checkpoint(checkpoint(epoch, loader_state, rng_state, sums), last_path)
-                hint = resume_hint or f"call fit(..., out_dir={out_dir!r}, resume=True)"
-                bar.message(f"\ninterrupted at {where}; saved {last_path}. To continue: {hint}")
-            else:
-                bar.message(f"\ninterrupted at {where}; nothing saved (no out_dir).")
+            for epoch in range(start, run.epochs):
+                sums = train_epoch(run, epoch, partial)
+                partial = None
+                finish_epoch(run, epoch, sums, validate(run, sums))
+        except KeyboardInterrupt as error:
+            _on_interrupt(run, error, resume_hint)
             raise
-        if sums["seen"] == 0:
-            raise ValueError("the training loader gave no batch at all")
-
-        row = {"epoch": epoch + 1, "lr": optimizer.param_groups[0]["lr"],
-               "train_loss": sums["loss"] / sums["seen"], "train_accuracy": sums["correct"] / sums["seen"],
-               "val_loss": None, "val_accuracy": None, "epoch_time": sums["time"],
-               "images_per_second": sums["seen"] / max(sums["time"], 1e-9)}
-        if result is not None:
-            row["val_loss"], row["val_accuracy"] = result["loss"], result["accuracy"]
-        if scheduler is not None:
-            scheduler.step()
-        history.append(row)
-        split = "val" if row["val_accuracy"] is not None else "train"
-        score, score_loss = row[f"{split}_accuracy"], row[f"{split}_loss"]
-        best_loss = math.inf if history.best_loss is None else history.best_loss
-        # the highest accuracy; of equal accuracies (frequent on a small validation set) the lower loss
-        improved = history.best_accuracy is None or score > history.best_accuracy or \
-            (score == history.best_accuracy and score_loss < best_loss)
-        if improved:
-            history.best_accuracy, history.best_loss, history.best_epoch = score, score_loss, epoch + 1
-        if writer is not None:
-            writer.append(row)
-            loader_state = train_loader.state_dict() if hasattr(train_loader, "state_dict") else None
-            state = checkpoint(epoch + 1, loader_state, rng.get_state(), None)
-            save_checkpoint(state, last_path)
-            if improved:
-                save_checkpoint(state, best_path)
-        bar.end_epoch(epoch_summary(row, int(epochs)))
-    if best_path is not None and os.path.exists(best_path):
-        history.best_checkpoint = best_path
-    return history
-
-
-def _non_finite(value, epoch, batch, last_path):
-    kept = f"; the last good checkpoint {last_path} is unchanged" if last_path and os.path.exists(last_path) else ""
-    return NonFiniteLossError(f"the loss became {value} at epoch {epoch}, batch {batch}; training stopped before "
-                              f"applying that step{kept}. Try a lower learning rate.", epoch, batch)
-
-
-RESUME_MUST_MATCH = ("model", "dataset", "val_fraction", "batch_size")   # config keys, also CLI options
-
-
-def restore(state, model, optimizer, scheduler, train_loader, config=None):
-    """Load a checkpoint's model, optimizer, schedule, loader and generator state into the objects."""
-    saved_config, wanted_config = state.get("config") or {}, config or {}
-    for key in RESUME_MUST_MATCH:          # what makes the continued run the same run
-        saved, wanted = saved_config.get(key), wanted_config.get(key)
-        if saved is not None and wanted is not None and saved != wanted:
-            option = "--" + key.replace("_", "-")
-            raise ValueError(f"the checkpoint was trained with {key} {saved} but {wanted} was requested; "
-                             f"use {option} {saved} to continue it, or another output folder to start afresh")
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
-    if scheduler is not None and state.get("scheduler") is not None:
-        scheduler.load_state_dict(state["scheduler"])
-        for group, lr in zip(optimizer.param_groups, scheduler.lr_at(scheduler.last_epoch)):
-            group["lr"] = lr
-    if state.get("loader") is not None and hasattr(train_loader, "load_state_dict"):
-        train_loader.load_state_dict(state["loader"])
-    if state.get("rng") is not None:
-        rng.set_state(state["rng"])
+    if run.files.best is not None and os.path.exists(run.files.best):
+        run.history.best_checkpoint = run.files.best
+    return run.history

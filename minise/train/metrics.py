@@ -34,22 +34,19 @@ class MetricsWriter:
     def reset(self, keep_epochs=0):
         """Keep only the rows of epochs 1..keep_epochs (0: start both files afresh), atomically."""
         rows = [r for r in read_metrics(self.jsonl_path) if r["epoch"] <= keep_epochs] if keep_epochs else []
-        os.makedirs(self.folder, exist_ok=True)
-        text = "".join(json.dumps(row) + "\n" for row in rows)
-        with atomic_write(self.jsonl_path) as f:
-            f.write(text.encode("utf-8"))
-        with atomic_write(self.csv_path) as f:
-            f.write(_csv_text(rows, header=True).encode("utf-8"))
+        self.write(rows)
         return rows
 
     def append(self, row):
-        row = {k: _clean(row.get(k)) for k in COLUMNS}
+        """Add one epoch's row; both files are rewritten atomically, so a kill never leaves half a line."""
+        self.write(read_metrics(self.jsonl_path) + [{k: _clean(row.get(k)) for k in COLUMNS}])
+
+    def write(self, rows):
         os.makedirs(self.folder, exist_ok=True)
-        new_csv = not os.path.exists(self.csv_path) or os.path.getsize(self.csv_path) == 0
-        with open(self.jsonl_path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(row) + "\n")
-        with open(self.csv_path, "a", encoding="utf-8", newline="") as f:
-            f.write(_csv_text([row], header=new_csv))
+        with atomic_write(self.jsonl_path) as f:
+            f.write("".join(json.dumps(row) + "\n" for row in rows).encode("utf-8"))
+        with atomic_write(self.csv_path) as f:
+            f.write(_csv_text(rows, header=True).encode("utf-8"))
 
 
 def _csv_text(rows, header):

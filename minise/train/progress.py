@@ -18,13 +18,6 @@ def is_terminal(stream):
         return False
 
 
-def format_duration(seconds):
-    seconds = int(round(seconds))
-    minutes, seconds = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
-
-
 class ProgressBar:
     """Draws the progress of one epoch on ``stream`` (stderr by default); ``stream=None`` is silent."""
 

@@ -1,0 +1,98 @@
+"""One training step, and the checks that stop a run which has gone wrong.
+
+    logits = model(x)                      (B, classes)
+    loss   = loss_fn(logits, y)            mean cross-entropy over the batch
+    loss.backward()                        every parameter's .grad = ∂loss/∂parameter
+    optimizer.step()                       parameters move against their gradients
+
+A run has *diverged* when its loss is NaN or infinite, when a batch's loss exceeds ``factor`` times
+the first batch's loss of the run (at least 1), or when a weight or a buffer (batch norm's running
+variance, say) stops being finite. Loss checks happen before the step is applied; the weight check
+right after it. Either way training stops with :class:`DivergenceError`, which names the step, and
+no checkpoint is written from the diverged state.
+"""
+import math
+from collections import namedtuple
+
+import numpy as np
+
+from ..backend import get_array_module, to_device
+from ..tensor import Tensor
+
+
+class Where(namedtuple("Where", "epoch batch kept")):
+    """The step being taken (1-based epoch and batch) and what the error says about checkpoints."""
+
+    @property
+    def text(self):
+        return f"epoch {self.epoch}, batch {self.batch}"
+
+
+class DivergenceError(FloatingPointError):
+    """Training diverged; ``epoch`` and ``batch`` (1-based) say at which step."""
+
+    def __init__(self, message, epoch, batch):
+        super().__init__(message)
+        self.epoch, self.batch = epoch, batch
+
+
+class NonFiniteLossError(DivergenceError):
+    """The loss became NaN or infinite."""
+
+
+def batch_stats(logits, y, loss):
+    """(sum of the batch's losses, number of correct predictions) as Python numbers: one sync each."""
+    xp = get_array_module(logits.data)
+    correct = (xp.argmax(logits.data, axis=1) == y).sum().item()
+    return loss.item() * y.shape[0], int(correct)
+
+
+def first_non_finite(model):
+    """The name of the first parameter or floating buffer that holds NaN or infinity (None if all are finite).
+
+    One reduction per array and one device sync in all: the sum of an array is finite exactly when
+    every element is (an overflow of the float64 sum itself would mean values near 1e308).
+    """
+    named = [(n, a.data if isinstance(a, Tensor) else a) for n, a in model.state_dict().items()]
+    named = [(n, a) for n, a in named if a.dtype.kind == "f" and a.size]
+    if not named:
+        return None
+    xp = get_array_module(named[0][1])
+    sums = xp.stack([a.sum(dtype=np.float64) for _, a in named])
+    if bool(xp.isfinite(sums).all()):
+        return None
+    return next(n for (n, _), s in zip(named, sums.tolist()) if not math.isfinite(s))
+
+
+def check_loss(mean_loss, first_loss, factor, where):
+    """Raise before the step is applied if the batch's mean loss is not finite or has exploded."""
+    if not math.isfinite(mean_loss):
+        raise NonFiniteLossError(f"the loss became {mean_loss} at {where.text}; training stopped before applying that "
+                                 f"step{where.kept}. Try a lower learning rate.", where.epoch, where.batch)
+    if factor is not None and first_loss is not None and mean_loss > factor * max(first_loss, 1.0):
+        raise DivergenceError(f"training diverged at {where.text}: the loss was {mean_loss:.4g}, more than {factor:g} "
+                              f"times the first batch's {first_loss:.4g}; training stopped before applying that "
+                              f"step{where.kept}. Try a lower learning rate.", where.epoch, where.batch)
+
+
+def train_step(model, x, y, loss_fn, optimizer, device, where, first_loss=None, factor=None):
+    """One step on the batch (x, y); returns (sum of its losses, correct predictions).
+
+    Raises DivergenceError (naming ``where``) instead of applying a step whose loss is not finite
+    or has exploded, or after a step that left a weight or buffer non-finite.
+    """
+    x, y = to_device(x, device), to_device(y, device)
+    optimizer.zero_grad()
+    # NumPy's overflow warnings are not shown: a diverging run ends in the clear message instead
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        logits = model(Tensor(x))                                   # (B, classes)
+        loss = loss_fn(logits, Tensor(y))
+        batch_loss, correct = batch_stats(logits, y, loss)
+        check_loss(batch_loss / y.shape[0], first_loss, factor, where)
+        loss.backward()
+        optimizer.step()
+    bad = first_non_finite(model)
+    if bad is not None:
+        raise DivergenceError(f"training diverged at {where.text}: after that step {bad} holds NaN or infinity; "
+                              f"training stopped{where.kept}. Try a lower learning rate.", where.epoch, where.batch)
+    return batch_loss, correct
