@@ -149,10 +149,10 @@ def test_checkpoint_from_another_model(tmp_path, capsys):
     assert run(capsys, "train", *TINY, "--out", out)[0] == 0
     before = open(os.path.join(out, "last.npz"), "rb").read()
     code, _, err = run(capsys, "train", *TINY, "--no-se", "--out", out, "--resume")
-    assert_one_line_error(code, err, "se_resnet20", "resnet20 was requested")
+    assert_one_line_error(code, err, "trained with --model se_resnet20, not resnet20", "pass --model se_resnet20")
     assert open(os.path.join(out, "last.npz"), "rb").read() == before
     code, _, err = run(capsys, "train", *TINY, "--val-fraction", "0.2", "--out", out, "--resume")
-    assert_one_line_error(code, err, "val_fraction 0.1 but 0.2 was requested", "--val-fraction 0.1")
+    assert_one_line_error(code, err, "trained with --val-fraction 0.1, not 0.2", "pass --val-fraction 0.1")
     assert open(os.path.join(out, "last.npz"), "rb").read() == before
     code, _, err = run(capsys, "evaluate", out, "--model", "resnet32")
     assert_one_line_error(code, err, "holds model se_resnet20, not resnet32")
@@ -164,6 +164,19 @@ def test_bad_numbers_are_refused_by_the_parser(capsys):
     with pytest.raises(SystemExit) as done:
         main(["train", "--epochs", "0"])
     assert done.value.code == 2 and "must be positive" in capsys.readouterr().err
+    for option, value in (("--seed", "-1"), ("--warmup", "-2"), ("--weight-decay", "-0.5")):
+        with pytest.raises(SystemExit) as done:
+            main(["train", option, value])
+        err = capsys.readouterr().err
+        assert done.value.code == 2 and "must be 0 or more" in err and "positive" not in err, err
+
+
+@pytest.mark.parametrize("option, zero", [("--seed", "00"), ("--warmup", "+0"), ("--weight-decay", "0.00"),
+                                          ("--weight-decay", "0e0")])
+def test_options_that_allow_zero_take_every_spelling_of_it(option, zero):
+    from minise.cli import build_parser
+    args = build_parser().parse_args(["train", option, zero])
+    assert getattr(args, option[2:].replace("-", "_")) == 0
 
 
 # -- summary, gradcheck, compare -----------------------------------------------------------------------
