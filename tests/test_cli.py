@@ -160,6 +160,25 @@ def test_checkpoint_from_another_model(tmp_path, capsys):
     assert_one_line_error(code, err)
 
 
+def test_a_diverging_run_stops_with_status_1_naming_the_step(tmp_path, capsys):
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "train", *TINY, "--epochs", "3", "--lr", "10", "--batch-size", "32", "--out", str(out))
+    assert code == 1 and "training diverged at" in err and "Try a lower learning rate" in err, err
+    assert len(err.strip().splitlines()) == 1
+    assert not out.exists()                          # it diverged in epoch 1: nothing to keep
+
+
+def test_resume_from_a_checkpoint_whose_fields_have_the_wrong_type_is_one_line(tmp_path, capsys):
+    from minise.io import save
+    out = str(tmp_path / "run")
+    assert run(capsys, "train", *TINY, "--out", out)[0] == 0
+    state = load_checkpoint(os.path.join(out, "last.npz"))
+    for field, value in (("epoch", "1"), ("loader", [1, 2]), ("optimizer", {"state": {}, "param_groups": 3})):
+        save(dict(state, **{field: value}), os.path.join(out, "last.npz"))
+        code, _, err = run(capsys, "train", *TINY, "--out", out, "--resume")
+        assert_one_line_error(code, err, "last.npz")
+
+
 def test_bad_numbers_are_refused_by_the_parser(capsys):
     with pytest.raises(SystemExit) as done:
         main(["train", "--epochs", "0"])

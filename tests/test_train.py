@@ -173,34 +173,6 @@ def test_ctrl_c_from_a_callback_after_the_last_batch(tmp_path):
     assert_same_weights(straight, weights(model))
 
 
-def test_a_real_sigint_mid_step_finishes_that_step_then_saves(tmp_path):
-    """SIGINT raised inside a step (as a Ctrl-C during the forward pass would be) is held back until
-    the step is applied; the checkpoint then holds that step, and resuming matches a straight run."""
-    import signal
-    model, train, val, optimizer, scheduler = setup()
-    fit(model, train, val, optimizer, scheduler, epochs=2, log=None)
-    straight = weights(model)
-
-    steps = []
-
-    def loss_with_ctrl_c(logits, target):
-        if logits.requires_grad:
-            steps.append(1)
-            if len(steps) == 5:                     # epoch 2, batch 2 (3 batches per epoch)
-                signal.raise_signal(signal.SIGINT)
-        return cross_entropy(logits, target)
-    model, train, val, optimizer, scheduler = setup()
-    log = io.StringIO()
-    with pytest.raises(KeyboardInterrupt):
-        fit(model, train, val, optimizer, scheduler, epochs=2, out_dir=tmp_path, log=log, loss_fn=loss_with_ctrl_c)
-    assert "interrupted at epoch 2, after batch 2" in log.getvalue()
-    assert load_checkpoint(tmp_path / "last.npz")["partial"]["steps"] == 2
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler           # handler put back
-    model, train, val, optimizer, scheduler = setup(seed=4)
-    fit(model, train, val, optimizer, scheduler, epochs=2, out_dir=tmp_path, resume=True, log=None)
-    assert_same_weights(straight, weights(model))
-
-
 class InterruptingValidation:
     """Wraps the validation loader; Ctrl-C (KeyboardInterrupt) in the middle of its ``at``-th pass."""
 

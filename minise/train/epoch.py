@@ -5,7 +5,7 @@ import time
 from .evaluate import evaluate
 from .progress import epoch_summary
 from .run import position
-from .step import Where, train_step
+from .step import Where, check_loss, train_step
 
 EMPTY_SUMS = {"loss": 0.0, "correct": 0, "seen": 0, "steps": 0, "time": 0.0}
 
@@ -46,13 +46,16 @@ def train_epoch(run, epoch, partial=None):
     return sums
 
 
-def validate(run, sums):
-    """The validation result (None without a validation loader); Ctrl-C here keeps the epoch's steps."""
+def validate(run, epoch, sums):
+    """The validation result (None without a validation loader); Ctrl-C here keeps the epoch's steps.
+    A validation loss that is not finite or has exploded stops the run before the epoch is saved."""
     if run.val_loader is None:
         return None
     run.validating = True
     result = evaluate(run.model, run.val_loader, run.loss_fn)
     run.validating = False
+    where = Where(epoch + 1, sums["steps"], run.files.kept(), label=f"the validation after epoch {epoch + 1}")
+    check_loss(result["loss"], run.first_loss, run.divergence, where, "the validation loss", "saving that epoch")
     return result
 
 

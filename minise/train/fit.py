@@ -91,15 +91,15 @@ def _check_arguments(epochs, resume, out_dir):
 def _on_interrupt(run, error, hint):
     """Ctrl-C: save where the run stands (unless a second Ctrl-C cut a step or a save), and say so."""
     epoch, partial = run.at["epoch"], run.at["partial"]
-    where = (f"epoch {epoch + 1}, after batch {partial['steps']}" if partial else f"after epoch {epoch}") + \
+    where = (f"at epoch {epoch + 1}, after batch {partial['steps']}" if partial else f"after epoch {epoch}") + \
         (" (validating)" if run.validating else "")
     files = run.files
     if isinstance(error, HardInterrupt):
         kept = f"{files.last} holds {files.saved_text}" if files.saved_text else "no checkpoint was written"
-        run.bar.message(f"\nstopped at once by a second Ctrl-C, near {where}; nothing half-done was saved: {kept}.")
+        run.bar.message(f"\nstopped at once by a second Ctrl-C {where}; nothing half-done was saved: {kept}.")
         return
     if files.last is None:
-        run.bar.message(f"\ninterrupted at {where}; nothing saved (no out_dir).")
+        run.bar.message(f"\ninterrupted {where}; nothing saved (no out_dir).")
         return
     if files.saved is not run.at:
         try:
@@ -109,7 +109,7 @@ def _on_interrupt(run, error, hint):
             kept = f"{files.last} is as it was" if files.saved_text else "no checkpoint was written"
             run.bar.message(f"\nstopped at once by a second Ctrl-C while saving {where}; {kept}.")
             raise
-    run.bar.message(f"\ninterrupted at {where}; saved {files.last}. To continue: "
+    run.bar.message(f"\ninterrupted {where}; saved {files.last}. To continue: "
                     f"{hint or f'call fit(..., out_dir={files.out_dir!r}, resume=True)'}")
 
 
@@ -152,7 +152,7 @@ def fit(model, train_loader, val_loader, optimizer, scheduler=None, epochs=10, l
             for epoch in range(start, run.epochs):
                 sums = train_epoch(run, epoch, partial)
                 partial = None
-                finish_epoch(run, epoch, sums, validate(run, sums))
+                finish_epoch(run, epoch, sums, validate(run, epoch, sums))
         except KeyboardInterrupt as error:
             _on_interrupt(run, error, resume_hint)
             raise

@@ -20,12 +20,13 @@ from ..backend import get_array_module, to_device
 from ..tensor import Tensor
 
 
-class Where(namedtuple("Where", "epoch batch kept")):
-    """The step being taken (1-based epoch and batch) and what the error says about checkpoints."""
+class Where(namedtuple("Where", "epoch batch kept label", defaults=(None,))):
+    """The step being taken (1-based epoch and batch), what an error says about checkpoints, and
+    optionally the words for the place (the validation after an epoch)."""
 
     @property
     def text(self):
-        return f"epoch {self.epoch}, batch {self.batch}"
+        return self.label or f"epoch {self.epoch}, batch {self.batch}"
 
 
 class DivergenceError(FloatingPointError):
@@ -64,15 +65,15 @@ def first_non_finite(model):
     return next(n for (n, _), s in zip(named, sums.tolist()) if not math.isfinite(s))
 
 
-def check_loss(mean_loss, first_loss, factor, where):
-    """Raise before the step is applied if the batch's mean loss is not finite or has exploded."""
+def check_loss(mean_loss, first_loss, factor, where, what="the loss", before="applying that step"):
+    """Raise (before the step is applied) if a mean loss is not finite or has exploded."""
     if not math.isfinite(mean_loss):
-        raise NonFiniteLossError(f"the loss became {mean_loss} at {where.text}; training stopped before applying that "
-                                 f"step{where.kept}. Try a lower learning rate.", where.epoch, where.batch)
+        raise NonFiniteLossError(f"{what} became {mean_loss} at {where.text}; training stopped before {before}"
+                                 f"{where.kept}. Try a lower learning rate.", where.epoch, where.batch)
     if factor is not None and first_loss is not None and mean_loss > factor * max(first_loss, 1.0):
-        raise DivergenceError(f"training diverged at {where.text}: the loss was {mean_loss:.4g}, more than {factor:g} "
-                              f"times the first batch's {first_loss:.4g}; training stopped before applying that "
-                              f"step{where.kept}. Try a lower learning rate.", where.epoch, where.batch)
+        raise DivergenceError(f"training diverged at {where.text}: {what} was {mean_loss:.4g}, more than {factor:g} "
+                              f"times the first batch's {first_loss:.4g}; training stopped before {before}"
+                              f"{where.kept}. Try a lower learning rate.", where.epoch, where.batch)
 
 
 def train_step(model, x, y, loss_fn, optimizer, device, where, first_loss=None, factor=None):
