@@ -129,6 +129,8 @@ def test_stride_in_1x1_moves_the_stride():
     original = ResNet(Bottleneck, [1, 1, 1, 1], stride_in_1x1=True).layer2[0]
     assert torchvision_layout.conv1.stride == (1, 1) and torchvision_layout.conv2.stride == (2, 2)
     assert original.conv1.stride == (2, 2) and original.conv2.stride == (1, 1)
+    with pytest.raises(ValueError, match="a BasicBlock has no 1×1 conv"):    # refused, not silently ignored
+        models.resnet18(stride_in_1x1=True)
 
 
 def test_resnext_uses_grouped_bottleneck_of_twice_the_planes():

@@ -62,6 +62,15 @@ def test_shared_parameter_listed_once_and_reassignment_replaces():
         Broken()
 
 
+def test_a_shared_module_is_walked_once_but_saved_under_every_name():
+    shared = nn.Linear(2, 2)
+    net = nn.Sequential(shared, nn.ReLU(), shared)
+    assert [n for n, _ in net.named_modules()] == ["", "0", "1"]
+    assert [n for n, _ in net.named_modules(remove_duplicate=False)] == ["", "0", "1", "2"]
+    assert list(net.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]        # as in PyTorch
+    assert len(list(net.parameters())) == 2
+
+
 def test_train_eval_propagate_and_change_batchnorm():
     net = Net()
     assert all(m.training for m in net.modules())

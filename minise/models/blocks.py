@@ -82,7 +82,9 @@ class ResidualBlock(nn.Module):
 class BasicBlock(ResidualBlock):
     """Two 3×3 convs (ResNet-18/34 and the CIFAR ResNets): C_in -> planes -> planes.
 
-    ``downsample`` is the shortcut module (None for the identity).
+    ``downsample`` is the shortcut module (None for the identity). ``stride_in_1x1`` is accepted so
+    that ResNet passes the same options to either block, and refused when True: the stride of a
+    BasicBlock always sits in its first 3×3 conv.
     """
 
     expansion = 1
@@ -92,6 +94,9 @@ class BasicBlock(ResidualBlock):
         super().__init__()
         if groups != 1 or base_width != 64:
             raise ValueError("BasicBlock supports only groups=1 and base_width=64 (use Bottleneck for ResNeXt)")
+        if stride_in_1x1:
+            raise ValueError("stride_in_1x1 moves the stride into a Bottleneck's first 1×1 conv; a BasicBlock has no "
+                             "1×1 conv (ResNet-18/34 and the CIFAR ResNets): leave it False")
         self.conv1 = conv3x3(in_channels, planes, stride)
         self.bn1 = nn.BatchNorm2d(planes)
         self.conv2 = conv3x3(planes, planes)

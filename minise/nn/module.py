@@ -170,16 +170,19 @@ class Module:
         self._modules[name] = module
 
     # -- walking the tree -----------------------------------------------------------------------
-    def named_modules(self, memo=None, prefix=""):
-        """(dotted name, module) for this module ("") and every module below it, each once."""
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(dotted name, module) for this module ("") and every module below it, each once; with
+        ``remove_duplicate=False`` a module shared by two parents comes under both names (PyTorch's
+        argument)."""
         memo = set() if memo is None else memo
-        if id(self) in memo:
-            return
-        memo.add(id(self))
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
         yield prefix, self
         for name, child in self._modules.items():
             if child is not None:
-                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name)
+                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
 
     def modules(self):
         return (m for _, m in self.named_modules())
@@ -293,7 +296,7 @@ class Module:
         ``{name: a.copy() for name, a in model.state_dict().items()}`` snapshots it. Shared
         parameters appear under every name (as in PyTorch)."""
         state = {}
-        for prefix, module in self.named_modules(memo=_NoMemo()):
+        for prefix, module in self.named_modules(remove_duplicate=False):
             for store in (module._parameters, module._buffers):
                 for name, value in store.items():
                     if value is not None:
@@ -340,13 +343,6 @@ class Module:
 
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
-
-
-class _NoMemo(set):
-    """A memo that forgets: state_dict lists a shared module under every name, like PyTorch."""
-
-    def add(self, item):
-        pass
 
 
 def _register(hooks, hook, prepend, what):
