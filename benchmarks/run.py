@@ -113,26 +113,6 @@ def conv2d_workload(rng, torch):
     return minise_step, torch_step
 
 
-def copy_weights(minise_module, torch_module, torch):
-    """Give the torch module minise's weights (state_dict names are the same)."""
-    state = {k: torch.from_numpy(np.array(v, copy=True)) for k, v in minise_module.state_dict().items()}
-    torch_module.load_state_dict(state, strict=True)
-
-
-def torch_se_block(torch, channels, reduction):
-    """The SE block written with torch.nn: squeeze (mean), fc1, ReLU, fc2, sigmoid, scale."""
-    class SE(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            hidden = max(1, channels // reduction)
-            self.fc1, self.fc2 = torch.nn.Linear(channels, hidden), torch.nn.Linear(hidden, channels)
-
-        def forward(self, x):
-            s = torch.sigmoid(self.fc2(torch.relu(self.fc1(x.mean(dim=(2, 3))))))   # (N, C)
-            return x * s[:, :, None, None]                                          # (N, C, H, W)
-    return SE()
-
-
 def se_block_workload(rng, torch):
     x = rng.standard_normal((32, 256, 16, 16), dtype=np.float32)
     gy = rng.standard_normal(x.shape, dtype=np.float32)
@@ -146,8 +126,9 @@ def se_block_workload(rng, torch):
 
     if torch is None:
         return minise_step, None
-    twin = torch_se_block(torch, 256, 16)
-    copy_weights(block, twin, torch)
+    from minise.testing.torch_twin import TwinSE, as_torch_state
+    twin = TwinSE(256, reduction=16)
+    twin.load_state_dict(as_torch_state(block))
     tx, tgy = torch.from_numpy(x), torch.from_numpy(gy)
 
     def torch_step():
@@ -175,46 +156,6 @@ def max_pool2d_workload(rng, torch):
     return minise_step, torch_step
 
 
-def torch_se_resnet20(torch):
-    """se_resnet20 (CIFAR shape, shortcut B, SE after each block's last BN, r = 16) in torch.nn,
-    with torchvision's parameter names so minise's state_dict loads into it unchanged."""
-    nn = torch.nn
-
-    class Block(nn.Module):
-        def __init__(self, c_in, planes, stride):
-            super().__init__()
-            self.conv1 = nn.Conv2d(c_in, planes, 3, stride, 1, bias=False)
-            self.bn1 = nn.BatchNorm2d(planes)
-            self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
-            self.bn2 = nn.BatchNorm2d(planes)
-            self.se = torch_se_block(torch, planes, 16)
-            self.downsample = None
-            if stride != 1 or c_in != planes:
-                self.downsample = nn.Sequential(nn.Conv2d(c_in, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
-
-        def forward(self, x):
-            h = self.se(self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x))))))
-            return torch.relu(h + (x if self.downsample is None else self.downsample(x)))
-
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1, self.bn1 = nn.Conv2d(3, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16)
-            c_in, stages = 16, []
-            for planes, stride in ((16, 1), (32, 2), (64, 2)):
-                stages.append(nn.Sequential(*[Block(c_in if b == 0 else planes, planes, stride if b == 0 else 1)
-                                              for b in range(3)]))
-                c_in = planes
-            self.layer1, self.layer2, self.layer3 = stages
-            self.fc = nn.Linear(64, 10)
-
-        def forward(self, x):
-            x = torch.relu(self.bn1(self.conv1(x)))
-            x = self.layer3(self.layer2(self.layer1(x)))
-            return self.fc(x.mean(dim=(2, 3)))
-    return Net()
-
-
 def make_train_steps(torch, batch=64, seed=0):
     """One SGD step (forward, cross-entropy, backward, update) of se_resnet20 in each library."""
     rng = np.random.default_rng(seed)
@@ -234,8 +175,9 @@ def make_train_steps(torch, batch=64, seed=0):
 
     if torch is None:
         return minise_step, None
-    twin = torch_se_resnet20(torch)
-    copy_weights(model, twin, torch)
+    from minise.testing.torch_twin import as_torch_state, se_resnet20_twin
+    twin = se_resnet20_twin()
+    twin.load_state_dict(as_torch_state(model))
     twin.train()
     torch_optimizer = torch.optim.SGD(twin.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
     tx, tlabels = torch.from_numpy(x), torch.from_numpy(labels)

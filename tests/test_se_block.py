@@ -122,21 +122,12 @@ def test_gradcheck_catches_a_scale_that_drops_the_excitation_path(monkeypatch):
 @pytest.mark.parametrize("squeeze", ["avg", "max"])
 def test_matches_a_pytorch_twin(squeeze):
     torch = pytest.importorskip("torch")
-
-    class TorchSE(torch.nn.Module):
-        def __init__(self, channels, hidden):
-            super().__init__()
-            self.fc1, self.fc2 = torch.nn.Linear(channels, hidden), torch.nn.Linear(hidden, channels)
-
-        def forward(self, x):
-            z = x.mean(dim=(2, 3)) if squeeze == "avg" else x.amax(dim=(2, 3))
-            s = torch.sigmoid(self.fc2(torch.relu(self.fc1(z))))
-            return x * s[:, :, None, None]
+    from minise.testing.torch_twin import TwinSE, as_torch_state
 
     manual_seed(2)
     block = nn.SEBlock(12, reduction=4, squeeze=squeeze).double()
-    twin = TorchSE(12, 3).double()
-    twin.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in block.state_dict().items()})
+    twin = TwinSE(12, reduction=4, squeeze=squeeze).double()
+    twin.load_state_dict(as_torch_state(block))
     x = make_input((3, 12, 5, 6), seed=3)
     gy = np.random.default_rng(4).standard_normal(x.shape)
     xt = torch.tensor(x.numpy(), requires_grad=True)
