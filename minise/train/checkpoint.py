@@ -28,7 +28,7 @@ FIELDS = {"model": (dict,), "optimizer": (dict,), "epoch": (int,), "epochs": (in
           "best_accuracy": _OPTIONAL_NUMBER, "best_loss": _OPTIONAL_NUMBER, "best_epoch": (int, type(None)),
           "first_loss": _OPTIONAL_NUMBER}
 REQUIRED = ("model", "epoch")
-PARTIAL_FIELDS = ("loss", "correct", "seen", "steps", "time")
+PARTIAL_COUNTS, PARTIAL_NUMBERS = ("correct", "seen", "steps"), ("loss", "time")
 
 
 def save_checkpoint(state, path):
@@ -54,10 +54,10 @@ def check_fields(state, path):
         if (field in state or field in REQUIRED) and (not isinstance(value, wanted) or isinstance(value, bool)):
             raise _type_error(path, field, value, wanted)
     partial = state.get("partial") or {}
-    for field in PARTIAL_FIELDS if partial else ():
-        value = partial.get(field)
-        if not isinstance(value, numbers.Real) or isinstance(value, bool) or value < 0:
-            raise _type_error(path, f"partial.{field}", value, _NUMBER)
+    for field in (PARTIAL_COUNTS + PARTIAL_NUMBERS) if partial else ():
+        value, count = partial.get(field), field in PARTIAL_COUNTS
+        if not isinstance(value, int if count else numbers.Real) or isinstance(value, bool) or (count and value < 0):
+            raise _type_error(path, f"partial.{field}", value, (int,) if count else _NUMBER)
 
 
 def load_checkpoint(path):
