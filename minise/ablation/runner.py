@@ -15,7 +15,7 @@ import time
 from .. import optim, rng
 from ..data import DataLoader
 from ..io.atomic import atomic_write
-from ..train.fit import evaluate, fit
+from ..train import evaluate, fit
 from .variants import FACTORS, build_model, format_value
 
 COLUMNS = ("variant", "seed", *FACTORS, "params", "train_loss", "test_loss", "test_accuracy", "seconds")
