@@ -12,7 +12,8 @@
 Every command explains itself with ``--help``. Bad input (a missing file or folder, a damaged
 checkpoint, an unknown model) ends with a one-line message and exit status 2; a failed check or a
 diverged training run with status 1; Ctrl-C with 130. A new command is a new file here with
-``register`` and ``run``, and one entry in ``COMMANDS``.
+``register`` and ``run``, and one entry in ``COMMANDS``; a command that parses its own options
+is an ``OwnOptions`` (see exercises.py).
 """
 import argparse
 import sys
@@ -22,7 +23,8 @@ from ..allocator import tune_malloc
 from ..backend import BackendError
 from ..nn import StateDictError
 from ..train import DivergenceError
-from . import compare, evaluate, exercises, grade, gradcheck, summary, train
+from . import compare, evaluate, gradcheck, summary, train
+from .exercises import exercises, grade
 from .common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, HelpFormatter, UsageError, one_line, short_problems
 from .gradcheck import IMAGE_OPS, VECTOR_OPS
 
@@ -54,7 +56,7 @@ def _error_text(exc):
 def main(argv=None):
     """Run the ``minise`` command with ``argv`` (default: sys.argv[1:]); returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    own = {command.__name__.rsplit(".", 1)[-1]: command for command in COMMANDS if getattr(command, "OWN_OPTIONS", 0)}
+    own = {command.NAME: command for command in COMMANDS if getattr(command, "OWN_OPTIONS", False)}
     if argv[:1] and argv[0] in own:                 # e.g. the grader parses its own options
         return own[argv[0]].main(argv[1:])
     parser = build_parser()

@@ -10,7 +10,6 @@ names the file and both digests.
 :func:`fetch` tries a list of mirrors in turn. Only the standard library is used (urllib).
 """
 import hashlib
-import os
 import time
 import urllib.error
 import urllib.request
