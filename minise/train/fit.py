@@ -31,7 +31,7 @@ from .evaluate import model_device
 from .interrupt import HardInterrupt, Interrupts
 from .metrics import MetricsWriter
 from .progress import ProgressBar
-from .run import Files, History, restore
+from .run import Files, History, position, restore
 
 
 class Run:
@@ -145,8 +145,10 @@ def fit(model, train_loader, val_loader, optimizer, scheduler=None, epochs=10, l
     run = Run(model, optimizer, scheduler, train_loader, val_loader, loss_fn, epochs, out_dir, config, log, progress,
               callback, divergence)
     start, partial = run.resume(resume) if resume else (0, None)
-    if not resume and run.writer is not None:
-        run.writer.reset()
+    if not resume:
+        run.at = position(0, None, train_loader)             # what a Ctrl-C before the first step saves
+        if run.writer is not None:
+            run.writer.reset()
     with run.interrupts:
         try:
             for epoch in range(start, run.epochs):
