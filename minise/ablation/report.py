@@ -22,8 +22,7 @@ def summarize(rows, metric="test_accuracy"):
         params[r["variant"]] = int(r["params"])
     summary = {}
     for name, xs in values.items():
-        mean = sum(xs) / len(xs)
-        std = math.sqrt(sum((x - mean) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else float("nan")
+        mean, std = _mean_std(xs, one_seed=float("nan"))
         summary[name] = {"n": len(xs), "mean": mean, "std": std, "min": min(xs), "max": max(xs),
                          "params": params[name]}
     return summary
@@ -99,7 +98,8 @@ def row_value(rows, variant, factor):
     return next(r[factor] for r in rows if r["variant"] == variant)
 
 
-def _mean_std(xs):
+def _mean_std(xs, one_seed=0.0):
+    """Mean and sample standard deviation (n − 1); ``one_seed`` stands for the spread of a single value."""
     mean = sum(xs) / len(xs)
-    std = math.sqrt(sum((x - mean) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
+    std = math.sqrt(sum((x - mean) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else one_seed
     return mean, std
