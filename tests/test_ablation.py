@@ -133,3 +133,19 @@ def test_the_command_writes_csv_settings_and_plot_and_resumes(tmp_path):
     said.clear()
     assert command.run(args, log=said.append) == rows
     assert "8 of 8 cells already done" in said[1]
+
+
+def test_minise_ablate_runs_resumes_and_refuses_bad_input(tmp_path, capsys):
+    from minise.cli import main
+    argv = ["ablate", "--train-size", "64", "--test-size", "32", "--reductions", "--squeezes", "--positions", "post",
+            "--stages", "--seeds", "0", "--depth", "8", "--width", "2", "--epochs", "1", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "3 variants × 1 seeds" in out and "position=post" in out and "ablation.csv" in out
+    assert len(ablation.read_rows(tmp_path / "ablation.csv")) == 3
+    assert main(argv) == 0
+    assert "3 of 3 cells already done" in capsys.readouterr().out
+    assert main(argv[:-2] + ["--epochs", "2", "--out", str(tmp_path)]) == 2        # other settings: refused
+    assert "epochs: 1 then, 2 now" in capsys.readouterr().err
+    assert main(["ablate", "--stages", "5", "--out", str(tmp_path / "x")]) == 2
+    assert "subset of 1,2,3" in capsys.readouterr().err

@@ -216,7 +216,7 @@ assert math.sqrt(0.95 * 0.05 / ours) > 5 * math.sqrt(0.777 * 0.223 / 50_000)
 #
 #     MINISE_FAST=1 python tutorials/09_ablations.py        # seconds: every line, meaningless numbers
 #     python tutorials/09_ablations.py                      # the full grid: 42 cells (see the README)
-#     minise ablate --epochs 3 --depth 8 --seeds 0 1 2      # the same grid from the command line
+#     minise ablate                                         # the same grid from the command line
 #
 # The full run's CSV stays in `runs/09_ablations/`; running the lesson again reads the finished
 # cells back instead of training them, and settings that differ from the stored ones are refused.

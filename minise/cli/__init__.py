@@ -6,6 +6,7 @@
     minise summary se_resnet50
     minise gradcheck conv2d --stride 2 --padding 1
     minise compare                        SE-ResNet-20 against its plain twin, one seed
+    minise ablate                         the paper's SE ablations in miniature, over seeds, resumable
     minise grade my_conv2d.py             the exercises' grader
     minise exercises copy DIR             the exercises, to hand out
 
@@ -23,12 +24,12 @@ from ..allocator import tune_malloc
 from ..backend import BackendError
 from ..nn import StateDictError
 from ..train import DivergenceError
-from . import compare, evaluate, gradcheck, summary, train
+from . import ablate, compare, evaluate, gradcheck, summary, train
 from .exercises import exercises, grade
 from .common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, HelpFormatter, UsageError, one_line, short_problems
 from .gradcheck import IMAGE_OPS, VECTOR_OPS
 
-COMMANDS = (train, evaluate, summary, gradcheck, compare, grade, exercises)
+COMMANDS = (train, evaluate, summary, gradcheck, compare, ablate, grade, exercises)
 
 __all__ = ["main", "build_parser", "COMMANDS", "UsageError", "IMAGE_OPS", "VECTOR_OPS"]
 
