@@ -18,6 +18,7 @@
 # %%
 import math
 import os
+import shutil
 import tempfile
 
 import numpy as np
@@ -220,3 +221,7 @@ assert math.sqrt(0.95 * 0.05 / ours) > 5 * math.sqrt(0.777 * 0.223 / 50_000)
 #
 # The full run's CSV stays in `runs/09_ablations/`; running the lesson again reads the finished
 # cells back instead of training them, and settings that differ from the stored ones are refused.
+
+# %%
+if FAST:                                             # the fast run's grid was only for show
+    shutil.rmtree(out_dir)
