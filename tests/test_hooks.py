@@ -243,3 +243,25 @@ def test_bad_hooks_and_bad_results_are_named():
     ours[0].register_full_backward_hook(lambda m, gin, gout: (np.zeros((4, 5)),))
     with pytest.raises(RuntimeError, match="no input of this module requires a gradient"):
         nn.Sequential(ours[0])(Tensor(x)).sum().backward()
+
+
+def test_hooks_and_the_recorder_keep_gradients_on_the_device(device_backend):
+    """Hooks hand over the device's own arrays; nothing is copied to the host behind the user's back."""
+    from minise import manual_seed
+    from minise.excitation import record_excitations
+    xp = device_backend.xp
+    manual_seed(0)
+    block = nn.Sequential(nn.Conv2d(2, 6, 3, padding=1), nn.SEBlock(6, reduction=3))
+    if device_backend.name != "numpy":
+        block.to("cuda")
+    seen = {}
+    block[1].register_full_backward_hook(lambda m, gin, gout: seen.update(gin=gin[0], gout=gout[0]))
+    block[1].register_forward_hook(lambda m, inputs, out: seen.update(out=out))
+    x = Tensor(xp.asarray(np.random.default_rng(0).standard_normal((2, 2, 4, 4)).astype(np.float32)),
+               requires_grad=True)
+    block(x).sum().backward()
+    assert isinstance(seen["gin"], xp.ndarray) and isinstance(seen["gout"], xp.ndarray)
+    assert isinstance(x.grad, xp.ndarray) and seen["out"].device == x.device
+    loader = [(xp.asarray(np.ones((3, 2, 4, 4), dtype=np.float32)), np.array([0, 1, 1]))]
+    gates = record_excitations(block, loader).gates["1"]
+    assert isinstance(gates, np.ndarray) and gates.shape == (3, 6)             # recorded gates come home as NumPy
