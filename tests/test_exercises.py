@@ -160,3 +160,24 @@ def test_a_print_flood_gets_a_note_not_an_error(tmp_path):
     result = grade(path, seed=1)
     assert result.passed, str(result)
     assert "printed 25,165,825 bytes" in result.note
+
+
+STYLES = os.path.join(SOLUTIONS, "styles")
+
+
+@pytest.mark.parametrize("filename", _files(STYLES))
+def test_right_solutions_in_other_styles_pass(filename):
+    """im2col, loops over output positions, np.add.at, np.where, einsum, row loops, the three batch-norm
+    paths: a right backward passes whatever its style, on a busy machine too."""
+    result = grade(os.path.join(STYLES, filename))
+    assert result.passed, str(result)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("MINISE_SLOW"), reason="a sweep over seeds: MINISE_SLOW=1 runs it")
+@pytest.mark.parametrize("path", [os.path.join(SOLUTIONS, f) for f in _files(SOLUTIONS)] +
+                         [os.path.join(STYLES, f) for f in _files(STYLES)], ids=os.path.basename)
+def test_right_solutions_pass_across_seeds(path):
+    for seed in range(8):
+        result = grade(path, seed=seed)
+        assert result.passed, str(result)

@@ -20,9 +20,9 @@ from ..tensor import Tensor
 class Case:
     """One drawn problem: positional arrays (names, which are differentiable) and hyper-parameters."""
 
-    def __init__(self, names, arrays, differentiable, kwargs=None, note=""):
+    def __init__(self, names, arrays, differentiable, kwargs=None, note="", float32=True):
         self.names, self.arrays, self.kwargs = list(names), list(arrays), dict(kwargs or {})
-        self.differentiable, self.note = list(differentiable), note
+        self.differentiable, self.note, self.float32 = list(differentiable), note, float32
 
     @property
     def grad_names(self):
@@ -30,12 +30,12 @@ class Case:
 
     def astype(self, dtype):
         arrays = [a.astype(dtype) if d else a for a, d in zip(self.arrays, self.differentiable)]
-        return Case(self.names, arrays, self.differentiable, self.kwargs, self.note)
+        return Case(self.names, arrays, self.differentiable, self.kwargs, self.note, self.float32)
 
     def replace(self, index, array, note=""):
         arrays = list(self.arrays)
         arrays[index] = array
-        return Case(self.names, arrays, self.differentiable, self.kwargs, note or self.note)
+        return Case(self.names, arrays, self.differentiable, self.kwargs, note or self.note, self.float32)
 
     def describe(self):
         shapes = ", ".join(f"{n} {a.shape}" for n, a in zip(self.names, self.arrays))

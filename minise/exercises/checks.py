@@ -150,7 +150,8 @@ def check_untouched(ctx):
 
 def check_float32(ctx):
     for case in ctx.exercise.cases(ctx.rng):
-        run_case(ctx, case.astype(np.float32), "float32")
+        if case.float32:                  # not the cases whose forward itself needs float64 (large offsets)
+            run_case(ctx, case.astype(np.float32), "float32")
     return "float32 inputs give float32 gradients"
 
 

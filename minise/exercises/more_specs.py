@@ -1,2 +1,132 @@
-"""The exercises added to the first seven (filled in below)."""
-MORE = []
+"""The exercises after the first seven: sigmoid, batch norm on images, average pooling, grouped and
+dilated convolution, the whole SE block. Same shape as :mod:`.specs`: every kind of case each run."""
+import numpy as np
+
+from ..functional.activation import relu, sigmoid, tanh
+from ..functional.arithmetic import add, matmul
+from ..functional.conv import conv2d
+from ..functional.norm import batch_norm
+from ..functional.pooling import avg_pool2d
+from ..functional.reduction import mean
+from ..functional.scale import scale_channels
+from ..functional.shape import getitem
+from .cases import Case, Exercise, dims
+
+
+def sigmoid_cases(rng):
+    shape = dims(rng, 3, 2, 5)
+    huge = rng.choice([-1.0, 1.0], size=shape) * rng.uniform(600, 900, size=shape)
+    return [Case(["x"], [rng.standard_normal(shape) * 3], [True]),
+            Case(["x"], [np.where(rng.random(shape) < 0.5, huge, rng.standard_normal(shape))], [True],
+                 note="logits beyond ±709, where e^(−x) overflows")]
+
+
+def batchnorm2d_case(rng, n, c, h, w, offset=2.0):
+    x = rng.standard_normal((n, c, h, w)) * rng.uniform(0.5, 3.0, size=(1, c, 1, 1)) \
+        + rng.uniform(-offset, offset, size=(1, c, 1, 1))
+    return Case(["x", "gamma", "beta"], [x, rng.uniform(0.5, 2.0, size=c), rng.standard_normal(c)],
+                [True, True, True], {"eps": 1e-5}, float32=offset < 100)
+
+
+def batchnorm2d_cases(rng):
+    n, c, h, w = dims(rng, 4, 2, 4)
+    return [batchnorm2d_case(rng, n, c, h, w), batchnorm2d_case(rng, 1, c, h, w),
+            batchnorm2d_case(rng, n, c, 1, 1), batchnorm2d_case(rng, n, c, h, w, offset=1e3)]
+
+
+def avgpool_case(rng, k, stride, padding, include):
+    shape = dims(rng, 2, 1, 3) + dims(rng, 2, max(1, k - 2 * padding), k + 3)
+    return Case(["x"], [rng.standard_normal(shape)], [True],
+                {"kernel_size": k, "stride": stride, "padding": padding, "count_include_pad": include})
+
+
+def avgpool_cases(rng):
+    """count_include_pad both ways, with and without padding; overlapping windows and not."""
+    return [avgpool_case(rng, 2, 2, 0, True), avgpool_case(rng, 3, 2, 1, False), avgpool_case(rng, 3, 1, 1, True),
+            avgpool_case(rng, 2, 1, 1, False), avgpool_case(rng, 3, 3, 0, False)]
+
+
+def grouped_case(rng, kernel, stride, padding, dilation, groups, c_per_group=None, f_per_group=None):
+    cg = c_per_group or int(rng.integers(1, 3))
+    fg = f_per_group or int(rng.integers(1, 3))
+    (kh, kw), n = kernel, int(rng.integers(1, 3))
+    low = [max(1, dilation * (k - 1) + 1 - 2 * padding) for k in kernel]
+    h, w = (int(rng.integers(lo, lo + 4)) for lo in low)
+    x = rng.standard_normal((n, cg * groups, h, w))
+    weight = rng.standard_normal((fg * groups, cg, kh, kw)) / np.sqrt(cg * kh * kw)
+    return Case(["x", "w", "b"], [x, weight, rng.standard_normal(fg * groups)], [True, True, True],
+                {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups})
+
+
+def grouped_cases(rng):
+    """Groups 1, 2, 3 and depthwise; dilation 1, 2, 3; stride 1 and 2; padding 0 to 2; kH ≠ kW."""
+    return [grouped_case(rng, (3, 2), 1, 0, 2, 1), grouped_case(rng, (2, 3), 2, 1, 1, 2),
+            grouped_case(rng, (3, 3), 2, 2, 2, 3, c_per_group=1, f_per_group=1),
+            grouped_case(rng, (1, 2), 1, 1, 3, 2), grouped_case(rng, (2, 2), 2, 0, 1, 1)]
+
+
+def se_case(rng, n, c, r, h, w):
+    return Case(["x", "w1", "b1", "w2", "b2"],
+                [rng.standard_normal((n, c, h, w)), rng.standard_normal((c, r)), rng.standard_normal(r) * 0.5,
+                 rng.standard_normal((r, c)), rng.standard_normal(c) * 0.5], [True] * 5)
+
+
+def se_cases(rng):
+    n, h, w = dims(rng, 3, 2, 4)
+    return [se_case(rng, n, 4, 2, h, w), se_case(rng, 1, 6, 3, 1, 1), se_case(rng, n, 3, 1, h + 1, w)]
+
+
+def se_block(x, w1, b1, w2, b2):
+    h = relu(add(matmul(mean(x, axis=(2, 3)), w1), b1))             # (N, R)
+    return scale_channels(x, sigmoid(add(matmul(h, w2), b2)))       # (N, C, H, W)
+
+
+def program(rng, leaves, steps, reach=4):
+    """A random graph's program: rows (op, a, b), each pair (add or mul of two recent nodes, often the same
+    node twice, sometimes a leaf), then tanh of it, so that every value stays within ±2."""
+    rows, count = [], leaves
+    for _ in range(steps):
+        a = int(rng.integers(max(0, count - reach), count))
+        b = a if rng.random() < 0.4 else int(rng.integers(0, count)) if rng.random() < 0.2 else \
+            int(rng.integers(max(0, count - reach), count))
+        rows += [(int(rng.integers(0, 2)), a, b), (2, count, count)]
+        count += 2
+    return np.array(rows, dtype=np.int64).reshape(-1, 3)
+
+
+def engine_case(rng, leaves, steps, note=""):
+    x = rng.uniform(-1, 1, size=leaves)
+    return Case(["x", "program"], [x, program(rng, leaves, steps)], [True, False], note=note)
+
+
+def engine_cases(rng):
+    return [engine_case(rng, 3, 4), engine_case(rng, 5, 12, "nodes shared, leaves used twice"),
+            engine_case(rng, 8, 30, "paths of different lengths: a breadth-first order is wrong")]
+
+
+def engine(x, program):
+    nodes = [getitem(x, i) for i in range(x.shape[0])]
+    for op, a, b in program:
+        nodes.append(nodes[a] + nodes[b] if op == 0 else nodes[a] * nodes[b] if op == 1 else tanh(nodes[a]))
+    return nodes[-1]
+
+
+MORE = [
+    Exercise("sigmoid_backward", "logistic sigmoid (from tanh, without overflow)", sigmoid, sigmoid_cases,
+             lambda rng: Case(["x"], [rng.standard_normal((64, 64, 64)) * 4], [True])),
+    Exercise("batchnorm2d_backward", "batch normalisation of images, x (N, C, H, W), training mode",
+             lambda x, gamma, beta, eps: batch_norm(x, None, None, gamma, beta, training=True, eps=eps),
+             batchnorm2d_cases, lambda rng: batchnorm2d_case(rng, 64, 32, 16, 16)),
+    Exercise("avgpool_backward", "2-D average pooling (padding; count_include_pad both ways)",
+             lambda x, kernel_size, stride, padding, count_include_pad:
+             avg_pool2d(x, kernel_size, stride, padding, count_include_pad=count_include_pad), avgpool_cases,
+             lambda rng: avgpool_case(rng, 3, 2, 1, False).replace(0, rng.standard_normal((16, 32, 32, 32)))),
+    Exercise("conv2d_grouped_backward", "2-D convolution with dilation and groups",
+             lambda x, w, b, **hyper: conv2d(x, w, b, **hyper), grouped_cases,
+             lambda rng: grouped_case(rng, (3, 3), 1, 2, 2, 4, c_per_group=16, f_per_group=8).replace(
+                 0, rng.standard_normal((2, 64, 16, 16)))),
+    Exercise("se_block_backward", "the whole Squeeze-and-Excitation block", se_block, se_cases,
+             lambda rng: se_case(rng, 16, 64, 16, 16, 16)),
+    Exercise("engine_backward", "a tiny autograd engine's backward: reverse topological order, shared nodes",
+             engine, engine_cases, lambda rng: engine_case(rng, 16, 1500)),
+]
