@@ -108,7 +108,7 @@ def test_a_correct_but_slow_backward_is_told_what_was_measured(tmp_path, monkeyp
     import minise.exercises.checks as checks
     monkeypatch.setattr(checks, "LARGE_FLOOR", 0.05)
     monkeypatch.setattr(checks, "LARGE_FACTOR", 1)
-    slow = "    import time\n    time.sleep(0.5)\n    gx = gout * (x > 0)\n"
+    slow = "    import time\n    time.sleep(0.5 if x.size > 10000 else 0)\n    gx = gout * (x > 0)\n"
     result = grade(_variant(tmp_path, "relu_backward", "    gx = gout * (x > 0)\n", slow), seed=3)
     message = dict((c, m) for c, _, m in result.results)["large input"]
     assert not result.passed and "the given forward's" in message and "timed on this machine" in message, message

@@ -35,7 +35,7 @@ RTOL, ATOL = 1e-6, 1e-9  # float64 agreement with minise: ATOL is relative to th
 LARGE_FACTOR = 40        # the large case's forward + backward may take this many forwards ...
 LARGE_FLOOR = 2.0        # ... or this many seconds, whichever is more
 LARGE_ROUNDS = 3         # at most this many timed rounds (the best counts); one when clearly fast
-STOP_FACTOR = 4          # a round is stopped after this many times the allowance
+STOP_FACTOR = 2          # a round is stopped after this many times the allowance
 
 
 class CheckFailed(Exception):
