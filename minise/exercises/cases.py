@@ -49,9 +49,9 @@ class Exercise:
     ``op(*tensors, **kwargs)`` -> minise Tensor, the reference; ``convention``: what the exercise
     says the gradient is at a kink."""
 
-    def __init__(self, name, title, op, cases, large, kinks=None, convention=""):
+    def __init__(self, name, title, op, cases, large, kinks=None, convention="", checks=None):
         self.name, self.title, self.op, self.cases, self.large, self.kinks = name, title, op, cases, large, kinks
-        self.convention = convention
+        self.convention, self.checks = convention, checks
 
     def _run(self, case, gout=None):
         tensors = [Tensor(a.astype(np.float64), requires_grad=gout is not None) if d else a

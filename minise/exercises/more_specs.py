@@ -3,7 +3,8 @@ dilated convolution, the whole SE block. Same shape as :mod:`.specs`: every kind
 import numpy as np
 
 from ..functional.activation import relu, sigmoid, tanh
-from ..functional.arithmetic import add, matmul
+from ..functional.arithmetic import add
+from ..functional.matmul import matmul
 from ..functional.conv import conv2d
 from ..functional.norm import batch_norm
 from ..functional.pooling import avg_pool2d

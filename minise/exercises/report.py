@@ -15,9 +15,12 @@ JSON Lines: one object per line with the same fields, and "checks" as a list of
 import csv
 import json
 
+from .checker_exercise import CHECKER_CHECKS
 from .checks import CHECKS
 
-FIELDS = ["file", "exercise", "seed", "score", "maximum", "passed", "status"] + [c for c, _, _ in CHECKS] + \
+ALL_CHECKS = [c for c, _, _ in CHECKS + CHECKER_CHECKS]
+
+FIELDS = ["file", "exercise", "seed", "score", "maximum", "passed", "status"] + ALL_CHECKS + \
          ["error", "failures", "note", "confinement"]
 
 
@@ -27,7 +30,7 @@ def row(grade):
            "maximum": grade.total, "passed": "yes" if grade.passed else "no", "status": grade.status,
            "error": (grade.error or "").replace("\n", " | "), "note": grade.note,
            "confinement": grade.confinement or ""}
-    out.update({c: "" for c, _, _ in CHECKS})
+    out.update({c: "" for c in ALL_CHECKS})
     out.update({check: "pass" if passed else "fail" for check, passed, _ in grade.results})
     out["failures"] = " || ".join(f"{check}: {message.splitlines()[0] if message else ''}"
                                   for check, passed, message in grade.results if not passed)
@@ -35,7 +38,7 @@ def row(grade):
 
 
 def as_json(grade):
-    record = {k: v for k, v in row(grade).items() if k not in dict.fromkeys(c for c, _, _ in CHECKS)}
+    record = {k: v for k, v in row(grade).items() if k not in ALL_CHECKS}
     record.update(passed=grade.passed, error=grade.error, checks=[
         {"name": check, "passed": passed, "scored": check in grade.scored, "message": message}
         for check, passed, message in grade.results])

@@ -133,6 +133,15 @@ class Runner:
         return {}, [self.as_array(g, f"the gradient for {name}") for g, name in zip(grads, meta["names"])]
 
 
+    def run_check(self, meta, arrays):
+        """The solution's gradient checker on (inputs, gout, claimed gradients): its verdict."""
+        count = meta["n_inputs"]
+        verdict = self.module.check_gradient(self.forward, tuple(arrays[:count]), arrays[count], tuple(arrays[count + 1:]))
+        if type(verdict).__name__ not in ("bool", "bool_"):          # Python's or NumPy's
+            raise ValueError(f"check_gradient must return True or False, got {type(verdict).__name__}")
+        return {"verdict": bool(verdict)}, []
+
+
 def _count_calls(module, runner):
     """Make every call of the solution's forward count, by whatever name it is called (``_f = forward``
     too): the function object's own code becomes a trampoline to a counted copy of it. Returns the
@@ -166,7 +175,8 @@ def _load(source, path, as_array):
     module.__file__ = path
     sys.modules["solution"] = module
     exec(compile(source, path, "exec"), module.__dict__)
-    missing = [name for name in ("forward", "backward") if not callable(getattr(module, name, None))]
+    second = "check_gradient" if callable(getattr(module, "check_gradient", None)) else "backward"
+    missing = [name for name in ("forward", second) if not callable(getattr(module, name, None))]
     if missing:
         raise AttributeError(f"the file defines no {' and no '.join(missing)}() function")
     return Runner(module, as_array)
@@ -210,7 +220,8 @@ def main(argv):
             return
         meta, arrays = protocol.unpack(message)
         try:
-            reply, out = (runner.run_forward if meta["op"] == "forward" else runner.run_backward)(meta, arrays)
+            run = {"forward": runner.run_forward, "backward": runner.run_backward, "check": runner.run_check}
+            reply, out = run[meta["op"]](meta, arrays)
             send(reply, out)
         except BaseException as exc:                # the solution's errors are the grader's findings
             send(error_reply(exc))

@@ -193,6 +193,14 @@ class Solution:
         self.backward_runs += 1
         return grads
 
+    def check(self, inputs, gout, grads):
+        """The solution's gradient checker's verdict (True or False) on claimed gradients ``grads``."""
+        self._send({"op": "check", "n_inputs": len(inputs)}, list(inputs) + [gout] + list(grads))
+        meta, _ = self._reply("running check_gradient")
+        if type(meta.get("verdict")) is not bool:
+            raise SolutionError("", "the solution's process sent a garbled reply while running check_gradient")
+        return meta["verdict"]
+
     def output_tail(self, chars=1500):
         text = bytes(self._text).decode("utf-8", "replace")[-chars:]
         if self.printed > len(self._text):

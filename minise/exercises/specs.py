@@ -14,6 +14,7 @@ from ..functional.norm import batch_norm
 from ..functional.pooling import max_pool2d
 from ..functional.scale import scale_channels
 from .cases import Case, Exercise, at_zero, away_from_zero, dims, tie_free, with_ties
+from .checker_exercise import CHECKER
 from .more_specs import MORE
 
 
@@ -135,4 +136,4 @@ EXERCISES = {e.name: e for e in [
              pool_cases, lambda rng: Case(["x"], [tie_free(rng, (8, 16, 32, 32))], [True], {"kernel_size": 2, "stride": 2}),
              pool_kinks, "with a tie, the first maximum of the window in row-major order (smallest row, then "
              "smallest column) gets all of gout, as in PyTorch; the other tied elements get nothing from it"),
-] + MORE}
+] + MORE + [CHECKER]}
