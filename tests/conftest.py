@@ -10,10 +10,16 @@ gradient checks run and the largest relative errors seen against finite differen
 (tests/accuracy.py).
 """
 import os
+import pathlib
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, settings
+
+try:
+    from hypothesis import HealthCheck, settings
+except ImportError:                     # say what to install, not a traceback from deep in collection
+    raise pytest.UsageError('the tests need hypothesis (and pytest): pip install "minise[test]", '
+                            'or from a clone: pip install -e ".[test]"') from None
 
 settings.register_profile("ci", max_examples=12, deadline=None, derandomize=True, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -34,6 +40,18 @@ def pytest_configure(config):
     if config.getoption("--gradcheck-report"):
         from accuracy import AccuracyReport
         config.pluginmanager.register(AccuracyReport(), "gradcheck-report")
+
+
+SOLUTIONS = pathlib.Path(__file__).resolve().parent / "exercise_solutions"
+
+
+@pytest.fixture
+def reference_solutions():
+    """The folder of the exercises' reference solutions; the test skips where they are absent (the
+    source distribution leaves the answer key out)."""
+    if not any(SOLUTIONS.glob("*.py")):
+        pytest.skip("the exercises' reference solutions are not here (left out of the source distribution)")
+    return SOLUTIONS
 
 
 class Backend:

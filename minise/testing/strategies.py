@@ -17,7 +17,11 @@ Arrays are built from a drawn seed with NumPy's generator (fast for any size), i
     def test_max(x): ...
 """
 import numpy as np
-from hypothesis import strategies as hst
+
+try:
+    from hypothesis import strategies as hst
+except ImportError as error:
+    raise ImportError('minise.testing.strategies needs hypothesis: pip install "minise[test]"') from error
 
 
 def shapes(min_dims=1, max_dims=4, min_side=1, max_side=5):

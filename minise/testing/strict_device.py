@@ -167,7 +167,9 @@ class ndarray(NDArrayOperatorsMixin):
 
     ``ndarray(shape, dtype=float)`` is uninitialised (filled with NaN), like ``cupy.ndarray``.
     """
-    __slots__ = ("_a", "__weakref__")
+    # Weak references (the autograd graph keeps them to retained outputs) need a __weakref__ slot;
+    # NumPy before 1.25 gives the mixin one already, and Python refuses to declare it twice.
+    __slots__ = ("_a",) if hasattr(NDArrayOperatorsMixin, "__weakref__") else ("_a", "__weakref__")
     __array_priority__ = 100
     __hash__ = None
 
