@@ -1,0 +1,97 @@
+"""What an installed minise hands a student (the lessons, the exercise stubs), and the messages a
+machine without the test tools gets instead of a traceback."""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+from minise import lessons
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def test_the_lessons_are_listed_in_order_with_their_titles():
+    listed = lessons.list_lessons()
+    names = [name for name, _ in listed]
+    assert names == sorted(p.name for p in (ROOT / "tutorials").glob("[0-9][0-9]_*.py"))
+    assert len(names) >= 8 and all(title for _, title in listed)
+    first = (ROOT / "tutorials" / names[0]).read_text(encoding="utf-8").splitlines()[1]
+    assert first == "# # " + listed[0][1]
+    assert "relu_backward.py" in lessons.list_exercises()
+
+
+def test_copy_writes_lessons_readme_and_exercise_stubs(tmp_path):
+    written = lessons.copy_lessons(tmp_path / "mine", notebooks=False)
+    names = {str(path.relative_to(tmp_path / "mine")) for path in written}
+    source = ROOT / "tutorials"
+    expected = {p.name for p in source.glob("[0-9][0-9]_*.py")} | {"README.md"}
+    expected |= {f"exercises/{p.name}" for p in (source / "exercises").glob("*.py")}
+    assert names == expected
+    for name in expected:
+        assert (tmp_path / "mine" / name).read_bytes() == (source / name).read_bytes()
+    assert not list((tmp_path / "mine").glob("*.ipynb"))
+    assert not list((tmp_path / "mine").rglob("*.tmp"))         # no temporary file left behind
+
+
+def test_copy_writes_a_notebook_per_lesson_with_jupytext(tmp_path):
+    pytest.importorskip("jupytext")
+    lessons.copy_lessons(tmp_path, notebooks=True)
+    first = lessons.list_lessons()[0][0]
+    notebook = json.loads((tmp_path / first).with_suffix(".ipynb").read_text(encoding="utf-8"))
+    assert notebook["nbformat"] == 4
+    kinds = [cell["cell_type"] for cell in notebook["cells"]]
+    assert kinds[0] == "markdown" and "code" in kinds
+    assert len(list(tmp_path.glob("*.ipynb"))) == len(lessons.list_lessons())
+    assert not list((tmp_path / "exercises").glob("*.ipynb"))   # stubs stay files to grade
+
+
+def test_copy_refuses_to_overwrite_and_writes_nothing(tmp_path):
+    (tmp_path / "exercises").mkdir()
+    mine = tmp_path / "exercises" / "relu_backward.py"
+    mine.write_text("# my own work\n", encoding="utf-8")
+    with pytest.raises(FileExistsError, match="relu_backward.py"):
+        lessons.copy_lessons(tmp_path, notebooks=False)
+    assert mine.read_text(encoding="utf-8") == "# my own work\n"
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["relu_backward.py"]
+    lessons.copy_lessons(tmp_path, notebooks=False, overwrite=True)
+    assert mine.read_bytes() == (ROOT / "tutorials" / "exercises" / "relu_backward.py").read_bytes()
+
+
+def test_lessons_come_from_the_packaged_copy_first(tmp_path, monkeypatch):
+    packaged = tmp_path / "_tutorials"
+    (packaged / "exercises").mkdir(parents=True)
+    (packaged / "01_only.py").write_text("# %% [markdown]\n# # Only lesson\n", encoding="utf-8")
+    monkeypatch.setattr(lessons, "PLACES", (packaged, ROOT / "tutorials"))
+    assert lessons.list_lessons() == [("01_only.py", "Only lesson")]
+    monkeypatch.setattr(lessons, "PLACES", (tmp_path / "nowhere",))
+    with pytest.raises(FileNotFoundError, match="reinstall"):
+        lessons.list_lessons()
+
+
+def _without_hypothesis(code, tmp_path):
+    """Run ``code`` in a fresh interpreter where importing hypothesis fails, as where it is missing."""
+    (tmp_path / "hypothesis").mkdir()
+    (tmp_path / "hypothesis" / "__init__.py").write_text('raise ImportError("No module named hypothesis")\n')
+    path = os.pathsep.join([str(tmp_path), str(ROOT), os.environ.get("PYTHONPATH", "")])
+    env = dict(os.environ, PYTHONPATH=path, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env,
+                          timeout=120)
+
+
+def test_strategies_without_hypothesis_name_the_extra(tmp_path):
+    result = _without_hypothesis("import minise.testing.strategies", tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        'ImportError: minise.testing.strategies needs hypothesis: pip install "minise[test]"')
+
+
+def test_the_suite_without_hypothesis_says_what_to_install(tmp_path):
+    result = _without_hypothesis("import sys, pytest; sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', "
+                                 "'tests/test_tensor.py']))", tmp_path)
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR
+    output = result.stdout + result.stderr
+    assert 'the tests need hypothesis (and pytest): pip install "minise[test]"' in output
+    assert "Traceback" not in output
