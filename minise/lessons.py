@@ -63,9 +63,9 @@ def _plan(folder, notebooks):
     """(target relative path, source path or None, text or None) for every file to write."""
     plan = [(pathlib.Path("README.md"), folder / "README.md", None)] if (folder / "README.md").exists() else []
     plan += [(pathlib.Path("exercises") / path.name, path, None) for path in sorted((folder / "exercises").glob("*.py"))]
-    for path in _lesson_paths(folder):
+    for path in sorted(folder.glob("*.py")):            # the lessons and the helpers they import
         plan.append((pathlib.Path(path.name), path, None))
-        if notebooks is not None:
+        if notebooks is not None and path in _lesson_paths(folder):
             plan.append((pathlib.Path(path.name).with_suffix(".ipynb"), None, _notebook_text(path, notebooks)))
     return plan
 
@@ -84,7 +84,8 @@ def _jupytext(notebooks):
 
 
 def copy_lessons(destination, notebooks=None, overwrite=False):
-    """Write the lessons, their README and the exercise stubs into ``destination``; returns the paths.
+    """Write the lessons (with the helpers they import), their README and the exercise stubs into
+    ``destination``; returns the paths written.
 
     ``notebooks``: None writes a notebook (.ipynb) beside each lesson where jupytext is installed,
     True requires it, False writes Python files only. An existing file is an error naming it, and

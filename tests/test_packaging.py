@@ -27,7 +27,7 @@ def test_copy_writes_lessons_readme_and_exercise_stubs(tmp_path):
     written = lessons.copy_lessons(tmp_path / "mine", notebooks=False)
     names = {str(path.relative_to(tmp_path / "mine")) for path in written}
     source = ROOT / "tutorials"
-    expected = {p.name for p in source.glob("[0-9][0-9]_*.py")} | {"README.md"}
+    expected = {p.name for p in source.glob("*.py")} | {"README.md"}          # lessons and their helpers
     expected |= {f"exercises/{p.name}" for p in (source / "exercises").glob("*.py")}
     assert names == expected
     for name in expected:
@@ -95,3 +95,13 @@ def test_the_suite_without_hypothesis_says_what_to_install(tmp_path):
     output = result.stdout + result.stderr
     assert 'the tests need hypothesis (and pytest): pip install "minise[test]"' in output
     assert "Traceback" not in output
+
+
+def test_a_copied_lesson_runs_where_it_was_copied(tmp_path):
+    """The helpers a lesson imports travel with it, and it needs nothing from the clone."""
+    lessons.copy_lessons(tmp_path, notebooks=False)
+    env = dict(os.environ, MINISE_FAST="1", MPLBACKEND="Agg", MINISE_BACKEND="numpy",
+               MINISE_FIGURES=str(tmp_path / "figures"), PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, "01_autograd.py"], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
