@@ -62,7 +62,8 @@ def _notebook_text(path, jupytext):
 def _plan(folder, notebooks):
     """(target relative path, source path or None, text or None) for every file to write."""
     plan = [(pathlib.Path("README.md"), folder / "README.md", None)] if (folder / "README.md").exists() else []
-    plan += [(pathlib.Path("exercises") / path.name, path, None) for path in sorted((folder / "exercises").glob("*.py"))]
+    stubs = sorted((folder / "exercises").glob("*.py"))
+    plan += [(pathlib.Path("exercises") / path.name, path, None) for path in stubs]
     for path in sorted(folder.glob("*.py")):            # the lessons and the helpers they import
         plan.append((pathlib.Path(path.name), path, None))
         if notebooks is not None and path in _lesson_paths(folder):
@@ -96,7 +97,8 @@ def copy_lessons(destination, notebooks=None, overwrite=False):
     existing = [str(destination / target) for target, _, _ in plan if (destination / target).exists()]
     if existing and not overwrite:
         raise FileExistsError(f"{len(existing)} file(s) already in {destination}, e.g. {existing[0]}; "
-                              "choose another folder or pass overwrite=True (--force)")
+                              "your work is never overwritten: choose another folder, or replace them "
+                              "with --force (overwrite=True)")
     written = []
     for target, source, text in plan:
         path = destination / target

@@ -16,6 +16,8 @@ from minise.exercises.handout import STUBS
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOLUTIONS = os.path.join(HERE, "exercise_solutions")
 WRONG = os.path.join(SOLUTIONS, "wrong")
+# The reference solutions stay out of the source distribution; the tests that read them skip there.
+needs_reference_solutions = pytest.mark.usefixtures("reference_solutions")
 TUTORIAL_COPIES = os.path.join(os.path.dirname(HERE), "tutorials", "exercises")
 
 
@@ -37,6 +39,7 @@ def _expected_failure(path):
 MISTAKES = [f for f in _files(WRONG) if "\nESCAPE = True" not in _read(os.path.join(WRONG, f))]
 
 
+@needs_reference_solutions
 def test_every_exercise_has_a_stub_a_reference_solution_and_a_tutorial_copy():
     assert sorted(STUBS) == sorted(EXERCISES)
     assert sorted(f[:-3] for f in _files(SOLUTIONS)) == sorted(EXERCISES)
@@ -48,6 +51,7 @@ def test_every_exercise_has_a_stub_a_reference_solution_and_a_tutorial_copy():
 
 
 @pytest.mark.parametrize("name", sorted(EXERCISES))
+@needs_reference_solutions
 def test_reference_solution_passes(name):
     result = grade(os.path.join(SOLUTIONS, f"{name}.py"))
     assert result.passed, str(result)
@@ -98,6 +102,7 @@ def _variant(tmp_path, name, old, new, filename=None):
     return str(path)
 
 
+@needs_reference_solutions
 def test_slow_solution_is_stopped_by_the_timeout(tmp_path):
     path = _variant(tmp_path, "relu_backward", "    gx = gout * (x > 0)\n", "    while True:\n        pass\n")
     result = grade(path, timeout=1.0)
@@ -105,6 +110,7 @@ def test_slow_solution_is_stopped_by_the_timeout(tmp_path):
     assert any("longer than 1 s" in message for _, _, message in result.results), str(result)
 
 
+@needs_reference_solutions
 def test_a_correct_but_slow_backward_is_told_what_was_measured(tmp_path, monkeypatch):
     """Too slow is not cheating: the message gives the times and says how to vectorise."""
     import minise.exercises.checks as checks
@@ -117,6 +123,7 @@ def test_a_correct_but_slow_backward_is_told_what_was_measured(tmp_path, monkeyp
     assert "NumPy operations on whole arrays" in message and "finite differences" not in message
 
 
+@needs_reference_solutions
 def test_a_backward_of_zeros_scores_nothing(tmp_path):
     path = _variant(tmp_path, "conv2d_backward", "    return gx, gw, gb\n",
                     "    return np.zeros_like(x), np.zeros_like(w), np.zeros(w.shape[0])\n")
@@ -137,6 +144,7 @@ def test_unknown_exercise_missing_and_unreadable_files(tmp_path):
         assert not row.passed and row.status == "not graded" and why in row.error, str(row)
 
 
+@needs_reference_solutions
 def test_a_notebook_is_graded_like_its_code(tmp_path):
     import json
     source = _read(os.path.join(SOLUTIONS, "relu_backward.py"))
@@ -149,11 +157,13 @@ def test_a_notebook_is_graded_like_its_code(tmp_path):
     assert result.passed and result.exercise == "relu_backward", str(result)
 
 
+@needs_reference_solutions
 def test_a_file_cannot_choose_another_exercise_than_the_teachers():
     result = grade(os.path.join(SOLUTIONS, "relu_backward.py"), exercise="linear_backward")
     assert not result.passed and "graded as linear_backward" in result.error
 
 
+@needs_reference_solutions
 def test_a_print_flood_gets_a_note_not_an_error(tmp_path):
     flood = "    if not PRINTED:\n        PRINTED.append(1)\n        print('x' * (1 << 20) * 24)\n    gx = gout * (x > 0)\n"
     path = _variant(tmp_path, "relu_backward", "    gx = gout * (x > 0)\n", flood)

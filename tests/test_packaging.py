@@ -3,6 +3,7 @@ machine without the test tools gets instead of a traceback."""
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -105,3 +106,28 @@ def test_a_copied_lesson_runs_where_it_was_copied(tmp_path):
     result = subprocess.run([sys.executable, "01_autograd.py"], cwd=tmp_path, env=env, capture_output=True,
                             text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_the_tutorials_command_lists_and_copies(tmp_path, capsys):
+    from minise.cli import main
+    assert main(["tutorials", "list"]) == 0
+    out = capsys.readouterr().out
+    for name, title in lessons.list_lessons():
+        assert f"{name}" in out and title in out
+    assert "relu_backward.py" in out
+    assert main(["tutorials", "copy", str(tmp_path / "mine"), "--no-notebooks"]) == 0
+    assert "start with: python" in capsys.readouterr().out
+    assert (tmp_path / "mine" / "exercises" / "relu_backward.py").exists()
+    assert not list((tmp_path / "mine").glob("*.ipynb"))
+    assert main(["tutorials", "copy", str(tmp_path / "mine")]) == 2          # never over a student's work
+    assert "--force" in capsys.readouterr().err
+    assert main(["tutorials", "copy", str(tmp_path / "mine"), "--force", "--no-notebooks"]) == 0
+
+
+def test_readme_links_work_on_the_package_index_page():
+    """The README is the package's long description, shown away from the repository: a link must be
+    absolute (the files themselves are named in plain text)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)]*)\)", readme) + re.findall(r'(?:src|href)="([^"]*)"', readme)
+    relative = [t for t in targets if not re.match(r"https?://", t)]
+    assert not relative, f"relative links in README.md: {relative}"

@@ -9,6 +9,7 @@
     minise ablate                         the paper's SE ablations in miniature, over seeds, resumable
     minise grade my_conv2d.py             the exercises' grader
     minise exercises copy DIR             the exercises, to hand out
+    minise tutorials copy DIR             the lessons, as Python files and notebooks
 
 Every command explains itself with ``--help``. Bad input (a missing file or folder, a damaged
 checkpoint, an unknown model) ends with a one-line message and exit status 2; a failed check or a
@@ -24,12 +25,12 @@ from ..allocator import tune_malloc
 from ..backend import BackendError
 from ..nn import StateDictError
 from ..train import DivergenceError
-from . import ablate, compare, evaluate, gradcheck, summary, train
+from . import ablate, compare, evaluate, gradcheck, summary, train, tutorials
 from .exercises import exercises, grade
 from .common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, HelpFormatter, UsageError, one_line, short_problems
 from .gradcheck import IMAGE_OPS, VECTOR_OPS
 
-COMMANDS = (train, evaluate, summary, gradcheck, compare, ablate, grade, exercises)
+COMMANDS = (train, evaluate, summary, gradcheck, compare, ablate, grade, exercises, tutorials)
 
 __all__ = ["main", "build_parser", "COMMANDS", "UsageError", "IMAGE_OPS", "VECTOR_OPS"]
 
