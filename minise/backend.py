@@ -22,7 +22,8 @@ import numpy as np
 
 BACKENDS = ("numpy", "cupy")
 DEVICES = {"numpy": "cpu", "cupy": "cuda"}
-_INSTALL_HINT = 'install it with: pip install "minise[gpu]" (needs an NVIDIA GPU with a CUDA driver)'
+_INSTALL_HINT = ('install the build for the "CUDA Version" that nvidia-smi prints: pip install "minise[cuda12]" '
+                 '(or minise[cuda11], minise[cuda13]; needs an NVIDIA GPU with a CUDA driver)')
 
 
 class BackendError(RuntimeError):

@@ -26,7 +26,7 @@ def test_asking_for_cupy_without_it_says_how_to_install(monkeypatch):
     monkeypatch.setattr(backend, "_device_module", None)
     monkeypatch.setattr(backend, "_device_checked", False)
     monkeypatch.setitem(sys.modules, "cupy", None)                  # as if CuPy were not installed
-    with pytest.raises(backend.BackendError, match=r'pip install "minise\[gpu\]"'):
+    with pytest.raises(backend.BackendError, match=r'pip install "minise\[cuda12\]"'):
         minise.use_backend("cupy")
     assert backend.current_backend() == "numpy"
 

@@ -114,9 +114,9 @@ print(minise.gradcheck(lambda t: LeakyReLU()(t), [Tensor(data + 0.05 * np.sign(d
 #
 # Speed (kernel launches, memory bandwidth), float32 rounding differences on the GPU, memory
 # limits, and the random streams (CuPy draws other numbers from the same seed) are only seen on
-# real hardware. On a GPU machine, `pip install "minise[gpu]"` (or the prebuilt CuPy wheel for
-# your CUDA version, such as `cupy-cuda12x`) and run the tests: the ones marked `gpu` then run on
-# CuPy itself.
+# real hardware. On a GPU machine, install CuPy for the "CUDA Version" that `nvidia-smi` prints
+# (`pip install "minise[cuda12]"`, or `cuda11`, `cuda13`) and run the tests: the ones marked `gpu`
+# then run on CuPy itself.
 
 # %%
 if HAVE_GPU:
