@@ -109,7 +109,7 @@ class GradientSums:
             raise RuntimeError(f"backward through {type(fn).__name__} a second time: its saved arrays were "
                                "released by the first backward(). Call backward(retain_graph=True) the first "
                                "time if you need to go through the graph twice.")
-        if any(g is None for g in gys):
+        if len(gys) > 1 and any(g is None for g in gys):            # one output: it was sent something
             xp = get_array_module(*[g for g in gys if g is not None])
             gys = [xp.zeros(shape, dtype) if g is None else g for g, (shape, dtype) in zip(gys, fn.outputs_meta)]
         return gys
@@ -123,16 +123,21 @@ def call_backward(fn, gys):
     if len(gxs) != len(fn.edges):
         raise TypeError(f"{type(fn).__name__}.backward returned {len(gxs)} gradient(s) for "
                         f"{len(fn.edges)} input(s); return one per forward input (None where there is none)")
-    for index, (gx, shape) in enumerate(zip(gxs, fn.input_shapes)):
-        if gx is None:
-            continue
-        if not hasattr(gx, "shape"):
-            raise TypeError(f"{type(fn).__name__}.backward returned {type(gx).__name__} for input {index}; "
-                            "expected an array (or None)")
-        if tuple(gx.shape) != tuple(shape):
-            raise ValueError(f"{type(fn).__name__}.backward returned a gradient of shape {tuple(gx.shape)} for "
-                             f"input {index}, whose shape is {tuple(shape)}; a gradient has its input's shape")
+    for index, gx in enumerate(gxs):
+        if gx is not None and getattr(gx, "shape", None) != fn.input_shapes[index]:
+            refuse_gradient(fn, index, gx)
     return gxs
+
+
+def refuse_gradient(fn, index, gx):
+    """The error for a gradient that is not an array of its input's shape."""
+    if not hasattr(gx, "shape"):
+        raise TypeError(f"{type(fn).__name__}.backward returned {type(gx).__name__} for input {index}; "
+                        "expected an array (or None)")
+    shape = fn.input_shapes[index]
+    if tuple(gx.shape) != tuple(shape):
+        raise ValueError(f"{type(fn).__name__}.backward returned a gradient of shape {tuple(gx.shape)} for "
+                         f"input {index}, whose shape is {tuple(shape)}; a gradient has its input's shape")
 
 
 def watch_outputs(fn, gys, shared):
