@@ -368,3 +368,25 @@ def test_hooks_match_torch_on_a_small_graph():
     torch_grad, torch_seen = run(torch.tensor(data, requires_grad=True), torch.tensor(gy))
     np.testing.assert_allclose(grad, torch_grad.numpy(), rtol=1e-12)
     np.testing.assert_allclose(seen, torch_seen, rtol=1e-12)
+
+
+def test_a_backward_that_returns_the_wrong_thing_is_named():
+    def op(returned):
+        class Wrong(minise.Function):
+            def forward(self, a, b):
+                return a * b
+
+            def backward(self, gy):
+                return returned(gy)
+        return Wrong
+
+    x, w = Tensor(np.ones((2, 3)), requires_grad=True), Tensor(np.ones((2, 3)), requires_grad=True)
+    with pytest.raises(TypeError, match=r"returned 1 gradient\(s\) for 2 input\(s\)"):
+        op(lambda gy: gy)()(x, w).sum().backward()
+    with pytest.raises(TypeError, match="returned float for input 1; expected an array"):
+        op(lambda gy: (gy, 2.0))()(x, w).sum().backward()
+    with pytest.raises(ValueError, match=r"shape \(3,\) for input 0, whose shape is \(2, 3\)"):
+        op(lambda gy: (gy[0], gy))()(x, w).sum().backward()
+    op(lambda gy: [gy, None])()(x, w).sum().backward()              # a list and a None are fine
+    np.testing.assert_allclose(x.grad, np.ones((2, 3)))
+    assert w.grad is None
