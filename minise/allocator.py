@@ -50,5 +50,6 @@ def tune_malloc():
             except (OSError, AttributeError):
                 return False
             mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
-            _applied = bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+            _applied = (bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+                        and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)))
     return _applied

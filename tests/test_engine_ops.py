@@ -96,7 +96,8 @@ def test_a_planted_broadcasting_bug_is_caught(monkeypatch):
         a, b = self.saved
         return arithmetic.sum_to(gy * b, a.shape), (gy * a)[:1].reshape(b.shape)   # takes one row, not the sum
     monkeypatch.setattr(arithmetic.Mul, "backward", broken_backward)
-    a, b = leaf(np.random.default_rng(0).standard_normal((3, 4))), leaf(np.random.default_rng(1).standard_normal((1, 4)))
+    a = leaf(np.random.default_rng(0).standard_normal((3, 4)))
+    b = leaf(np.random.default_rng(1).standard_normal((1, 4)))
     with pytest.raises(minise.GradcheckError, match="input 1"):
         minise.gradcheck(lambda x, y: x * y, [a, b], seed=0)
 

@@ -97,7 +97,7 @@ def test_accuracy_the_pytorch_way():
 def test_tensors_stay_usable_in_sets_and_dicts_and_only_one_element_has_a_truth_value():
     a, b = Tensor(np.ones(2)), Tensor(np.ones(2))
     assert len({a, b, a}) == 2 and {a: 1, b: 2}[b] == 2
-    assert a in [a] and (a == None) is False
+    assert a in [a] and (a == None) is False                     # noqa: E711  (not element-wise)
     assert bool(Tensor([3.0]) > 2) and not Tensor(0.0)
     with pytest.raises(ValueError, match="ambiguous"):
         bool(a == b)

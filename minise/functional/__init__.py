@@ -18,12 +18,12 @@ from .pad import pad_channels
 from .pooling import avg_pool2d, max_pool2d
 from .reduction import all, amax, amin, any, argmax, argmin, max, mean, min, sum
 from .scale import scale_channels
-from .shape import (clone, flatten, getitem, permute, reshape, squeeze, swapaxes, to_device, transpose,
-                    unsqueeze)
+from .shape import clone, flatten, getitem, permute, reshape, squeeze, swapaxes, to_device, transpose, unsqueeze
 
-__all__ = ["Conv2dFunction", "Convolution2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "add", "all", "amax",
-           "amin", "any", "argmax", "argmin", "avg_pool2d", "batch_norm", "cast", "cat", "clone", "conv2d", "cross_entropy",
-           "div", "dropout", "exp", "flatten", "getitem", "linear", "log", "log_softmax", "matmul", "max",
-           "max_pool2d", "mean", "min", "mul", "neg", "nll_loss", "pad_channels", "permute", "pow", "relu", "reshape",
-           "scale_channels", "sigmoid", "softmax", "squeeze", "stack", "sub", "sum", "sum_to", "swapaxes",
-           "tanh", "to_device", "transpose", "unsqueeze"]
+__all__ = ["Conv2dFunction", "Convolution2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "add", "all",
+           "amax", "amin", "any", "argmax", "argmin", "avg_pool2d", "batch_norm", "cast", "cat", "clone",
+           "conv2d", "cross_entropy", "div", "dropout", "exp", "flatten", "getitem", "linear", "log",
+           "log_softmax", "matmul", "max", "max_pool2d", "mean", "min", "mul", "neg", "nll_loss",
+           "pad_channels", "permute", "pow", "relu", "reshape", "scale_channels", "sigmoid", "softmax",
+           "squeeze", "stack", "sub", "sum", "sum_to", "swapaxes", "tanh", "to_device", "transpose",
+           "unsqueeze"]
