@@ -148,6 +148,10 @@ ENGINE_OPS = {
     "sum-axes": (lambda a: a.sum(axis=(0, 2), keepdims=True), [(2, 3, 4)]),
     "mean": (lambda a: a.mean(axis=1), [(2, 3, 4)]),
     "max": (lambda a: a.max(axis=-1), [(3, 4)]),
+    "max-dim-keepdim": (lambda a: a.max(1, keepdim=True).values, [(3, 4)]),
+    "amin": (lambda a: a.amin(dim=(0, 1)), [(3, 4)]),
+    "mean-dim-keepdim": (lambda a: a.mean(dim=-1, keepdim=True), [(2, 3, 4)]),
+    "views-clone": (lambda a: a.unsqueeze(0).permute(2, 0, 1).squeeze(1).swapaxes(0, 1).clone().view(-1), [(3, 4)]),
     "reshape-transpose-T": (lambda a: a.transpose(2, 0, 1).reshape(4, -1).T, [(2, 3, 4)]),
     "flatten": (lambda a: a.flatten(1), [(2, 3, 4)]),
     "index-basic": (lambda a: a[1:, ..., ::2], [(3, 4, 2)]),
@@ -161,7 +165,8 @@ def test_each_engine_op_on_the_device_stand_in(device_backend, name):
     """Each op alone on the stand-in: the same values and gradients as on NumPy, gradients on the
     device, and gradcheck passing there."""
     fn, shapes = ENGINE_OPS[name]
-    host = [st.make_array(shape, k, low=0.5, high=2.0, tie_free=name == "max") for k, shape in enumerate(shapes)]
+    tie_free = name.startswith(("max", "amin"))
+    host = [st.make_array(shape, k, low=0.5, high=2.0, tie_free=tie_free) for k, shape in enumerate(shapes)]
     reference = [leaf(a) for a in host]
     y_reference = fn(*reference)
     gy = np.random.default_rng(1).standard_normal(y_reference.shape)
