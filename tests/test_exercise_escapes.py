@@ -73,6 +73,7 @@ def test_no_backdoor_runs_in_a_new_python():
 
 
 @pytest.mark.skipif(not KERNEL, reason="this kernel has no Landlock")
+@pytest.mark.usefixtures("reference_solutions")
 def test_the_grade_states_its_confinement_and_can_require_it():
     reference = os.path.join(os.path.dirname(WRONG), "relu_backward.py")
     result = grade(reference, require_confinement=True)

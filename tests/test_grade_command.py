@@ -28,6 +28,7 @@ def minise(*args, timeout=300):
                           env=env, check=False)
 
 
+@pytest.mark.usefixtures("reference_solutions")
 def test_hand_out_collect_and_grade_a_class_to_csv(tmp_path):
     """tutorials/README.md, "For teachers": copy the stubs, students fill them in, one command grades them all."""
     handout = tmp_path / "handout"
@@ -66,6 +67,7 @@ def test_copy_never_overwrites_a_students_work(tmp_path):
     assert minise("exercises", "copy", str(tmp_path), "no_such_exercise").returncode == 2
 
 
+@pytest.mark.usefixtures("reference_solutions")
 def test_exit_codes_and_json_lines(tmp_path, capsys):
     good, bad = os.path.join(SOLUTIONS, "relu_backward.py"), os.path.join(WRONG, "relu_backward__inplace.py")
     assert grade_main([good, "--seed", "1"]) == 0
@@ -78,6 +80,7 @@ def test_exit_codes_and_json_lines(tmp_path, capsys):
     assert grade_main([str(tmp_path / "absent.py"), good]) == 2
 
 
+@pytest.mark.usefixtures("reference_solutions")
 def test_require_confinement_refuses_to_run_unconfined_code(monkeypatch, capsys):
     """Where the kernel cannot confine (no Landlock), --require-confinement grades nothing (exit 3)."""
     import minise.exercises.grader as grader
@@ -97,6 +100,7 @@ def test_require_confinement_refuses_to_run_unconfined_code(monkeypatch, capsys)
     assert "--require-confinement" in text and "score 0/6: FAILED" in text
 
 
+@pytest.mark.usefixtures("reference_solutions")
 def test_grades_are_written_as_they_come(tmp_path):
     """A batch stopped in the middle (here: killed while a solution loops) keeps every grade before it."""
     looping = tmp_path / "looping.py"
@@ -135,7 +139,8 @@ def test_help_documents_exit_codes_and_actions(argv):
 
 
 def test_the_package_ships_the_stubs_and_no_solution(tmp_path):
-    """`pip install minise` gives every stub; neither the wheel nor the sdist holds a reference solution."""
+    """`pip install minise` gives every stub; neither the wheel nor the sdist holds a reference solution
+    (the sdist carries the planted wrong ones, for its own test suite)."""
     import tarfile
     import zipfile
     pytest.importorskip("setuptools")
@@ -148,5 +153,6 @@ def test_the_package_ships_the_stubs_and_no_solution(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     with tarfile.open(sdist) as archive:
         names += archive.getnames()
-    assert not [n for n in names if "exercise_solutions" in n]
+    answers = [n for n in names if "exercise_solutions/" in n and n.endswith(".py") and "/wrong/" not in n]
+    assert answers == [], "the reference solutions are the answer key: they stay out of both"
     assert {f"minise/exercises/stubs/{name}.py" for name in STUBS} <= set(names)
