@@ -240,3 +240,11 @@ def test_compare(tmp_path, capsys):
     se_params, plain_params = (int(line.split()[2].replace(",", "")) for line in table[1:3])
     assert se_params > plain_params
     assert sorted(d for d in os.listdir(tmp_path) if os.path.isdir(tmp_path / d)) == ["resnet20", "se_resnet20"]
+
+
+def test_the_command_switches_on_the_allocator_setting(capsys, monkeypatch):
+    """`import minise` changes no process-wide setting; the minise command opts in to the malloc tuning."""
+    import minise.cli
+    calls = []
+    monkeypatch.setattr(minise.cli, "tune_malloc", lambda: calls.append(1))
+    assert run(capsys, "summary", "resnet20")[0] == 0 and calls == [1]
