@@ -97,7 +97,7 @@ def check_conv2d_inputs(x, w, b, op):
     shapes involved."""
     check_ndim(x, "(N, C_in, H, W)", "x", "conv2d")
     check_ndim(w, "(C_out, C_in/groups, kH, kW)", "w", "conv2d")
-    (N, C_in, H, W), (C_out, C_group, kH, kW), G = x.shape, w.shape, op.groups
+    (_, C_in, H, W), (C_out, C_group, kH, kW), G = x.shape, w.shape, op.groups
     if min(C_in, C_out, C_group) < 1:
         raise ValueError(f"conv2d: x (N, C_in, H, W) and w (C_out, C_in/groups, kH, kW) need at least one channel "
                          f"each, got x of shape {tuple(x.shape)} and w of shape {tuple(w.shape)}")

@@ -28,7 +28,7 @@ def conv2d(x, w, b, stride, padding, dilation, groups):
 
 def conv2d_weight_grad(x, gy, w_shape, stride, padding, dilation, groups):
     """gw (C_out, C_in/G, kH, kW) = Σ over images and pixels of gy · cols, chunk by chunk."""
-    xp, G, (N, C_in, H, W), (Ho, Wo) = get_array_module(x, gy), groups, x.shape, gy.shape[2:]
+    xp, G, (N, C_in, _, W), (Ho, Wo) = get_array_module(x, gy), groups, x.shape, gy.shape[2:]
     C_out, C_group, kH, kW = w_shape
     (ph, pw) = padding
     padding = (ph, ph, pw, pw)                                             # (top, bottom, left, right)
@@ -73,7 +73,7 @@ def conv_transpose2d(gy, w, x_shape, stride, padding, dilation, groups):
     correlation of gy with the flipped kernel; for a strided 1×1 kernel, wᵀ @ gy put back on
     every sh-th row and sw-th column; else col2im of wᵀ @ gy, chunk by chunk."""
     xp, G, (N, C_in, H, W), (Ho, Wo) = get_array_module(gy, w), groups, x_shape, gy.shape[2:]
-    C_out, C_group, kH, kW = w.shape
+    C_out, _, kH, kW = w.shape
     full = _full_padding(x_shape, w.shape, (Ho, Wo), stride, padding, dilation)
     if full is not None:
         return correlate(gy, _flipped_kernel(w, G), None, (1, 1), full, dilation, G)
