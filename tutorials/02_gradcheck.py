@@ -25,8 +25,11 @@ rng = np.random.default_rng(0)
 # The derivative is a limit: f'(x) = lim (f(x + ε) − f(x)) / ε. With a small finite ε, Taylor's
 # theorem says how wrong each formula is:
 #
-#     one-sided   (f(x + ε) − f(x)) / ε          = f'(x) + ε·f''(x)/2 + …     error O(ε)
-#     central     (f(x + ε) − f(x − ε)) / 2ε     = f'(x) + ε²·f'''(x)/6 + …   error O(ε²)
+# $$\text{one-sided:}\quad \frac{f(x + \varepsilon) - f(x)}{\varepsilon} = f'(x) + \frac{\varepsilon}{2} f''(x)
+#   + \dots \qquad \text{error } O(\varepsilon)$$
+#
+# $$\text{central:}\quad \frac{f(x + \varepsilon) - f(x - \varepsilon)}{2\varepsilon} = f'(x)
+#   + \frac{\varepsilon^2}{6} f'''(x) + \dots \qquad \text{error } O(\varepsilon^2)$$
 #
 # In the central difference the even terms cancel. But ε cannot shrink forever: f is computed
 # with rounding error δ (about 1e-16 relative in float64, 1e-7 in float32), and dividing by ε
@@ -70,7 +73,7 @@ assert errors[1e-8][1] > errors[1e-6][1]                   # too small an ε: ro
 #
 # softmax: yᵢ = e^{xᵢ} / Σⱼ e^{xⱼ}, with ∂yᵢ/∂xⱼ = yᵢ([i = j] − yⱼ), so
 #
-#     gxⱼ = Σᵢ vᵢ yᵢ([i = j] − yⱼ) = yⱼ · (vⱼ − Σᵢ vᵢ yᵢ)
+# $$g_{x_j} = \sum_i v_i\, y_i\,([i = j] - y_j) = y_j \Big(v_j - \sum_i v_i y_i\Big)$$
 #
 # Drop the leading yⱼ, writing gxⱼ = vⱼ − Σᵢ vᵢyᵢ, and see what an all-ones v gives: the right
 # formula gives yⱼ(1 − 1) = 0, the wrong one 1 − 1 = 0. Both zero! Σᵢ yᵢ = 1 makes L = Σ y

@@ -25,15 +25,16 @@ rng = np.random.default_rng(0)
 #
 # Shapes: x (N, C, H, W) images, w (F, C, kH, kW) one kernel per output channel, b (F,).
 #
-#     y[n, f, i, j] = b[f] + Σ_c Σ_p Σ_q x_pad[n, c, i·s + p, j·s + q] · w[f, c, p, q]
+# $$y_{nfij} = b_f + \sum_c \sum_p \sum_q x^{pad}_{n,\,c,\,is + p,\,js + q}\; w_{fcpq}$$
 #
-# with x_pad the input with P rows/columns of zeros on each side, s the stride. Output size:
+# with $x^{pad}$ the input with P rows/columns of zeros on each side, s the stride. Output size
+# (the last window must fit inside the padded image):
 #
-#     Ho = ⌊(H + 2P − kH) / s⌋ + 1        (the last window must fit inside the padded image)
+# $$H_o = \Big\lfloor \frac{H + 2P - k_H}{s} \Big\rfloor + 1$$
 
 # %%
 def conv_loops(x, w, b, stride=1, padding=0):
-    N, C, H, W = x.shape
+    N, _, H, W = x.shape
     F, _, kH, kW = w.shape
     x_pad = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
     Ho, Wo = (H + 2 * padding - kH) // stride + 1, (W + 2 * padding - kW) // stride + 1
@@ -78,7 +79,7 @@ def im2col(x_pad, kH, kW, stride, Ho, Wo):
 
 
 def conv_im2col(x, w, b, stride=1, padding=0):
-    F, C, kH, kW = w.shape
+    F, _, kH, kW = w.shape
     x_pad = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
     Ho = (x.shape[2] + 2 * padding - kH) // stride + 1
     Wo = (x.shape[3] + 2 * padding - kW) // stride + 1
@@ -120,15 +121,17 @@ assert np.allclose(y_loops, y_im2col) and np.allclose(y_loops, y_minise)
 # %% [markdown]
 # ## Deriving the backward pass
 #
-# In im2col form the layer is y = w_mat @ cols + b, a matrix product per image, and we know
-# matrix products (a fully connected layer, with the pixels playing the batch of samples):
+# In im2col form the layer is y = w_mat @ cols + b, a matrix product per image, and lesson 1
+# derived the linear layer (here with the pixels playing the batch of samples):
 #
-#     gb[f]  = Σ_{n,i,j} gy[n, f, i, j]                    b is added at every pixel of every image
-#     gw_mat = Σ_n gy_n @ cols_nᵀ          (F, K)          every image uses the same kernels
-#     gcols  = w_matᵀ @ gy_n               (N, K, Ho·Wo)   gradient of every window entry
+# $$g_{b,f} = \sum_{n,i,j} g_{y,nfij} \qquad \text{b is added at every pixel of every image}$$
 #
-# Element-wise, gw[f,c,p,q] = Σ_{n,i,j} gy[n,f,i,j] · x_pad[n, c, i·s+p, j·s+q]: the correlation
-# of the input with the output gradient.
+# $$g_{W} = \sum_n g_{y,n}\, \mathrm{cols}_n^\top \ \ (F, K) \qquad
+#   g_{\mathrm{cols},n} = W^\top g_{y,n} \ \ (K, H_o W_o)$$
+#
+# with $W$ the kernels as an (F, K) matrix: every image uses the same kernels, so $g_W$ sums over
+# the images. Element-wise, $g_{w,fcpq} = \sum_{n,i,j} g_{y,nfij}\, x^{pad}_{n,c,is+p,js+q}$: the
+# correlation of the input with the output gradient.
 #
 # gcols is the gradient of the *copies* in `cols`. One input pixel was copied into every window
 # that covers it, so, as with broadcasting, its gradient is the **sum** over its copies. This is
@@ -169,29 +172,135 @@ small = [Tensor(rng.standard_normal(s), requires_grad=True) for s in ((1, 2, 5, 
 print(minise.gradcheck(lambda a, k, c: F.conv2d(a, k, c, stride=2, padding=1), small, seed=0))
 
 # %% [markdown]
-# ## Dilation and groups
+# ## Dilation and groups, forward and backward
 #
 # Two more hyper-parameters, same machinery:
 #
-# * **dilation** d spaces the kernel taps d pixels apart, tap (p, q) reads x_pad[.., i·s + p·d,
-#   j·s + q·d]: a 3×3 kernel with d = 2 sees a 5×5 area with 9 weights. The output size becomes
-#   Ho = ⌊(H + 2P − d·(kH − 1) − 1) / s⌋ + 1.
+# * **dilation** d spaces the kernel taps d pixels apart: a 3×3 kernel with d = 2 sees a 5×5 area
+#   with 9 weights. Tap (p, q) now reads
+#
+#   $$y_{nfij} = b_f + \sum_{c,p,q} x^{pad}_{n,c,\,is + pd,\,js + qd}\; w_{fcpq}, \qquad
+#     H_o = \Big\lfloor \frac{H + 2P - d(k_H - 1) - 1}{s} \Big\rfloor + 1$$
+#
 # * **groups** G split the channels into G independent convolutions: output channel f sees only
 #   the C/G input channels of its group, so w has shape (F, C/G, kH, kW). ResNeXt's 3×3 layers
 #   are grouped with G = 32 (each group sees C/32 channels); the extreme G = C, one channel per
-#   group, is a *depthwise* convolution (MobileNet). minise runs a grouped convolution as G
-#   im2col products side by side.
+#   group, is a *depthwise* convolution (MobileNet).
+#
+# **Deriving the dilated backward.** Nothing in the derivation above used the tap's offset except
+# to say *which* input element a column entry is a copy of. With dilation, entry (c, p, q) of the
+# column of pixel (i, j) is a copy of $x^{pad}_{n,c,is+pd,js+qd}$, so the same two sums hold with
+# p·d, q·d in place of p, q:
+#
+# $$g_{w,fcpq} = \sum_{n,i,j} g_{y,nfij}\; x^{pad}_{n,c,is+pd,js+qd} \qquad
+#   g_{x^{pad}}[n, c, is+pd, js+qd] \mathrel{+}= \sum_f g_{y,nfij}\, w_{fcpq}$$
+#
+# In code: im2col and col2im slice tap (p, q) starting at (p·d, q·d) instead of (p, q).
+#
+# **Deriving the grouped backward.** Write the channels of group g as $C_g$ and its output channels
+# as $F_g$. Output channel $f \in F_g$ is a convolution of the channels $C_g$ only, so
+# $\partial y_{nf\cdot\cdot} / \partial x_{nc\cdot\cdot} = 0$ for $c \notin C_g$: the Jacobian is
+# block-diagonal. Hence the input gradient of a channel in $C_g$ collects only the output
+# channels $F_g$, and the weights of group g only see $C_g$:
+#
+# $$g_{x}[:, C_g] = \text{conv-backward}_x\big(g_y[:, F_g],\ w[F_g]\big), \qquad
+#   g_{w}[F_g] = \text{conv-backward}_w\big(g_y[:, F_g],\ x[:, C_g]\big)$$
+#
+# G ordinary backward passes, each written into its own slice. Both, in NumPy:
 
 # %%
-xg = Tensor(rng.standard_normal((1, 4, 9, 9)), requires_grad=True)
-wg = Tensor(rng.standard_normal((6, 2, 3, 3)), requires_grad=True)           # groups=2: C/G = 2
-yg = F.conv2d(xg, wg, dilation=2, groups=2, padding=2)
-print("dilation 2, groups 2:", yg.shape)
-# group 0 (output channels 0..2) must not depend on input channels 2..3: check it by hand
-only_first = F.conv2d(Tensor(xg.data[:, :2]), Tensor(wg.data[:3]), dilation=2, padding=2).data
-assert np.allclose(yg.data[:, :3], only_first)
-print(minise.gradcheck(lambda a, k: F.conv2d(a, k, dilation=2, groups=2, padding=2),
-                       [Tensor(xg.data[:, :, :5, :5], requires_grad=True), wg], seed=1, max_elements=30))
+def im2col_dilated(x_pad, kH, kW, stride, dilation, Ho, Wo):
+    N, C = x_pad.shape[:2]
+    cols = np.empty((N, C, kH, kW, Ho, Wo))
+    for p in range(kH):
+        for q in range(kW):
+            top, left = p * dilation, q * dilation                        # the tap's offset: p·d, q·d
+            cols[:, :, p, q] = x_pad[:, :, top:top + stride * (Ho - 1) + 1:stride,
+                                     left:left + stride * (Wo - 1) + 1:stride]
+    return cols.reshape(N, C * kH * kW, Ho * Wo)                        # (N, K, Ho·Wo)
+
+
+def col2im_dilated(gcols, padded_shape, stride, dilation, tap_offset=True):
+    N, C, kH, kW, Ho, Wo = gcols.shape
+    gx_pad = np.zeros(padded_shape)
+    for p in range(kH):
+        for q in range(kW):
+            top, left = (p * dilation, q * dilation) if tap_offset else (p, q)   # False: a planted bug
+            gx_pad[:, :, top:top + stride * (Ho - 1) + 1:stride,
+                   left:left + stride * (Wo - 1) + 1:stride] += gcols[:, :, p, q]   # +=: windows overlap
+    return gx_pad
+
+
+def make_conv(stride, padding, dilation, groups, tap_offset=True, own_group_slice=True):
+    """forward(x, w) -> (y, cache) and backward(gy, cache) -> (gx, gw) for these hyper-parameters."""
+    def forward(x, w):
+        N, C, H, W = x.shape
+        F, Cg, kH, kW = w.shape                                          # Cg = C / groups
+        Fg = F // groups
+        Ho = (H + 2 * padding - dilation * (kH - 1) - 1) // stride + 1
+        Wo = (W + 2 * padding - dilation * (kW - 1) - 1) // stride + 1
+        x_pad = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+        cols = [im2col_dilated(x_pad[:, g * Cg:(g + 1) * Cg], kH, kW, stride, dilation, Ho, Wo)
+                for g in range(groups)]                                  # one (N, Cg·kH·kW, Ho·Wo) per group
+        y = np.concatenate([w[g * Fg:(g + 1) * Fg].reshape(Fg, -1) @ cols[g] for g in range(groups)], axis=1)
+        return y.reshape(N, F, Ho, Wo), (x_pad.shape, x.shape, w, cols)
+
+    def backward(gy, cache):
+        padded_shape, (N, C, H, W), w, cols = cache
+        F, Cg, kH, kW = w.shape
+        Fg, Ho, Wo = F // groups, gy.shape[2], gy.shape[3]
+        gx_pad, gw = np.zeros(padded_shape), np.zeros(w.shape)
+        for g in range(groups):                                          # G independent backward passes
+            gy_g = gy[:, g * Fg:(g + 1) * Fg].reshape(N, Fg, Ho * Wo)
+            gw[g * Fg:(g + 1) * Fg] = (gy_g @ cols[g].transpose(0, 2, 1)).sum(axis=0).reshape(Fg, Cg, kH, kW)
+            gcols = (w[g * Fg:(g + 1) * Fg].reshape(Fg, -1).T @ gy_g).reshape(N, Cg, kH, kW, Ho, Wo)
+            target = slice(g * Cg, (g + 1) * Cg) if own_group_slice else slice(0, Cg)   # False: a planted bug
+            gx_pad[:, target] += col2im_dilated(gcols, (N, Cg) + padded_shape[2:], stride, dilation, tap_offset)
+        return gx_pad[:, :, padding:padding + H, padding:padding + W], gw
+
+    return forward, backward
+
+
+hyper = dict(stride=1, padding=2, dilation=2, groups=2)
+xg, wg = rng.standard_normal((2, 4, 7, 7)), rng.standard_normal((6, 2, 3, 3))    # C = 4, F = 6, C/G = 2
+forward, backward = make_conv(**hyper)
+yg, cache = forward(xg, wg)
+txg, twg = Tensor(xg, requires_grad=True), Tensor(wg, requires_grad=True)
+y_minise = F.conv2d(txg, twg, **hyper)
+gy = rng.standard_normal(yg.shape)
+y_minise.backward(gy)
+gxg, gwg = backward(gy, cache)
+print("dilation 2, groups 2:", yg.shape, " forward, gx, gw vs minise:",
+      [f"{np.abs(a - b).max():.1e}" for a, b in ((yg, y_minise.data), (gxg, txg.grad), (gwg, twg.grad))])
+assert np.allclose(yg, y_minise.data) and np.allclose(gxg, txg.grad) and np.allclose(gwg, twg.grad)
+
+# %% [markdown]
+# `check_backward` holds the derivation without minise: finite differences of our own forward.
+# Each finite difference costs two forward passes per input element, so a large input takes long;
+# `max_elements=k` checks a random sample of k elements of each input instead (the sample is drawn
+# from `seed`, so a failure can be repeated). Here it checks 60 of x's 392 elements and 60 of w's
+# 108, which is plenty to see a wrong derivation. Two planted bugs, one per derivation: col2im that
+# forgets the dilation (tap offset p instead of p·d), and a grouped backward that piles every
+# group's input gradient onto the first group's channels.
+
+# %%
+inputs = {"x": xg, "w": wg}
+print(minise.check_backward(forward, backward, inputs, seed=0, max_elements=60))
+for bug in ("tap_offset", "own_group_slice"):
+    planted_forward, planted_backward = make_conv(**hyper, **{bug: False})
+    report = minise.check_backward(planted_forward, planted_backward, inputs, seed=0, max_elements=60,
+                                   raise_exception=False)
+    print(f"planted bug ({bug} = False): x {'passed' if report['x'].passed else 'caught'}, "
+          f"w {'passed' if report['w'].passed else 'caught'}")
+    assert not report["x"].passed and report["w"].passed        # only gx's derivation was broken
+
+# %% [markdown]
+# And minise's own `conv2d`, gradchecked with the same hyper-parameters:
+
+# %%
+print(minise.gradcheck(lambda a, k: F.conv2d(a, k, **hyper), {"x": Tensor(xg, requires_grad=True),
+                                                             "w": Tensor(wg, requires_grad=True)},
+                       seed=1, max_elements=60))
 
 # %% [markdown]
 # Exercise: `tutorials/exercises/conv2d_backward.py` asks you to write gx, gw and gb yourself

@@ -12,7 +12,8 @@ import os
 import numpy as np
 
 import minise
-from minise import Tensor, models
+import minise.functional as F
+from minise import Tensor, manual_seed, models
 
 FAST = os.environ.get("MINISE_FAST") == "1"
 rng = np.random.default_rng(0)
@@ -37,20 +38,74 @@ rng = np.random.default_rng(0)
 # %%
 block = models.BasicBlock(16, 16, se=True, reduction=4)
 print(block)
-for position in models.SE_POSITIONS:
-    b = models.BasicBlock(16, 16, se=True, reduction=4, se_position=position)
-    y = b(Tensor(rng.standard_normal((2, 16, 8, 8)).astype(np.float32)))
-    print(f"{position:>9}: output {y.shape}, SE sees {b.se.channels} channels")
 
 # %% [markdown]
-# A residual block's gradient can be checked end to end like any op (small sizes, float64, as
-# lesson 5 explained). Batch-norm makes the block depend on the whole batch, which gradcheck
-# handles: it differentiates the whole function of the whole batch.
+# Each placement, measured: its parameters (the SE block adds the same 2C²/r + C/r + C whatever
+# its place, as long as it sees C channels), its output against the formula above written out
+# with the block's own pieces (`block.branch` is F, `block.se` the SE block), and a gradient check
+# of the whole block (small sizes, float64, as lesson 5 explained; batch-norm makes the block a
+# function of the whole batch, which gradcheck handles: it differentiates that whole function).
+# Every block is built from the same seed, so all four have the same weights and differ only in
+# where the SE block sits.
 
 # %%
-small = models.BasicBlock(4, 4, se=True, reduction=2).double()
-xb = Tensor(rng.standard_normal((3, 4, 3, 3)), requires_grad=True)
-print(minise.gradcheck(lambda t: small(t), [xb], seed=0, max_elements=20 if FAST else None))
+relu = F.relu
+by_formula = {
+    "standard": lambda b, x: relu(b.se(b.branch(x)) + x),
+    "pre": lambda b, x: relu(b.branch(b.se(x)) + x),
+    "post": lambda b, x: b.se(relu(b.branch(x) + x)),
+    "identity": lambda b, x: relu(b.branch(x) + b.se(x)),
+}
+
+
+def built(channels, reduction, **kwargs):
+    manual_seed(0)                                             # the same weights for every placement
+    return models.BasicBlock(channels, channels, reduction=reduction, **kwargs).double()
+
+
+C, r = 16, 4
+plain_params = sum(p.size for p in built(C, r, se=False).parameters())
+x = Tensor(rng.standard_normal((2, C, 6, 6)))
+x_small = rng.standard_normal((3, 4, 3, 3))                    # gradcheck: 108 elements, all checked
+outputs = {}
+for position in models.SE_POSITIONS:
+    b = built(C, r, se=True, se_position=position)
+    extra = sum(p.size for p in b.parameters()) - plain_params
+    assert extra == 2 * C * (C // r) + C // r + C               # 2C²/r weights + C/r + C biases
+    outputs[position] = b(x).data
+    assert np.allclose(outputs[position], by_formula[position](b, x).data)
+    check = minise.gradcheck(lambda t, b=built(4, 2, se=True, se_position=position): b(t),
+                             [Tensor(x_small, requires_grad=True)], seed=0)
+    print(f"{position:>9}: +{extra} parameters, output {outputs[position].shape} == its formula, gradcheck "
+          f"{'passed' if check else 'FAILED'} (max abs error {check['0'].max_abs_error:.1e})")
+positions = list(outputs)
+assert all(not np.allclose(outputs[p], outputs[q]) for i, p in enumerate(positions) for q in positions[i + 1:])
+print("the four placements compute four different functions from the same weights")
+
+# %% [markdown]
+# The check can fail: an SE block whose squeeze is computed outside the graph (the planted bug of
+# lesson 5: the gates get no gradient back to x) is caught at this size.
+
+# %%
+class SqueezeOutsideTheGraph(minise.nn.Module):
+    """The SE block with the planted bug: z is taken from a copy of x that has no graph."""
+
+    def __init__(self, se):
+        super().__init__()
+        self.fc1, self.fc2 = se.fc1, se.fc2
+
+    def forward(self, x):
+        z = Tensor(x.data).mean(axis=(2, 3))                  # (N, C), but cut off from x's graph
+        return F.scale_channels(x, F.sigmoid(self.fc2(F.relu(self.fc1(z)))))
+
+
+wrong = built(4, 2, se=True)
+right = wrong(Tensor(x_small)).data
+wrong.se = SqueezeOutsideTheGraph(wrong.se)
+assert np.allclose(wrong(Tensor(x_small)).data, right)       # the same forward: only backward differs
+report = minise.gradcheck(lambda t: wrong(t), [Tensor(x_small, requires_grad=True)], seed=0, raise_exception=False)
+assert not report
+print("squeeze outside the graph:", report["0"].describe())
 
 # %% [markdown]
 # ## What SE costs
@@ -59,7 +114,7 @@ print(minise.gradcheck(lambda t: small(t), [xb], seed=0, max_elements=20 if FAST
 # 2C²/r weights plus C/r + C biases. A stage s of a ResNet has N_s blocks whose output has C_s
 # channels, so SE adds about
 #
-#     (2/r) · Σ_s N_s · C_s²
+# $$\frac{2}{r} \sum_s N_s\, C_s^2$$
 #
 # parameters. The sum is dominated by the last stage (C_s² grows 4× per stage). For ResNet-50
 # (N = 3, 4, 6, 3 bottlenecks; C = 256, 512, 1024, 2048; r = 16) that is 2/16 · 20,119,552 ≈ 2.51
@@ -85,6 +140,8 @@ print(f"SE-ResNet-50  {se.total_params:>12,} parameters  {se.total_macs / 1e9:.2
 print(f"difference    {se.total_params - plain.total_params:>12,}   formula (2/r)·Σ N_s·C_s² + biases: {predicted:,}")
 print(f"SE share: {100 * se.se_param_share:.1f}% of the parameters, {100 * se.se_mac_share:.2f}% of the MACs")
 assert se.total_params - plain.total_params == predicted == se.se_params
+assert sum(n * c * c for c, n in zip((256, 512, 1024, 2048), (3, 4, 6, 3))) == 20_119_552      # the sum in the text
+assert 0.08 < se.se_param_share < 0.1 and se.se_mac_share < 0.01     # ~10% of the parameters, < 1% of the MACs
 
 # %% [markdown]
 # ## The CIFAR-shaped twins

@@ -50,6 +50,7 @@ with strict_device.enabled():
     y.sum().backward()
     print("x on", x.device, "| y on", y.device, "| y's array type:", type(y.data).__name__)
     print("w.grad (host leaf, gradient came back through .to()):", w.grad.shape, type(w.grad).__name__)
+    assert x.device == y.device == "cuda" and backend.device_of(w.grad) == "cpu" and w.grad.shape == w.shape
 
 # %% [markdown]
 # ## Writing an op once
@@ -68,11 +69,11 @@ with strict_device.enabled():
 # %%
 class LeakyReLUHostOnly(minise.Function):
     def forward(self, x):
-        self.saved = x
+        self.save_for_backward(x=x)
         return np.where(np.asarray(x) > 0, x, 0.1 * x)             # np.asarray: host only
 
     def backward(self, gy):
-        return (gy * np.where(self.saved > 0, 1.0, 0.1),)
+        return (gy * np.where(self.saved.x > 0, 1.0, 0.1),)
 
 
 class LeakyReLU(minise.Function):
@@ -80,23 +81,26 @@ class LeakyReLU(minise.Function):
 
     def forward(self, x):
         xp = get_array_module(x)
-        self.saved = x > 0
-        return xp.where(self.saved, x, 0.1 * x)
+        self.save_for_backward(positive=x > 0)
+        return xp.where(x > 0, x, 0.1 * x)
 
     def backward(self, gy):
         xp = get_array_module(gy)
-        return (gy * xp.where(self.saved, 1.0, 0.1).astype(gy.dtype),)
+        return (gy * xp.where(self.saved.positive, 1.0, 0.1).astype(gy.dtype),)
 
 
 data = np.random.default_rng(2).standard_normal((3, 4))
+ran = {}
 for op in (LeakyReLUHostOnly, LeakyReLU):
     with strict_device.enabled() as xp:
         try:
             t = Tensor(xp.asarray(data), requires_grad=True)
             op()(t).sum().backward()
-            print(f"{op.__name__:>17}: ran on the device, grad on {backend.device_of(t.grad)}")
+            ran[op.__name__] = backend.device_of(t.grad)
+            print(f"{op.__name__:>17}: ran on the device, grad on {ran[op.__name__]}")
         except TypeError as error:
             print(f"{op.__name__:>17}: {type(error).__name__}: {str(error)[:90]}...")
+assert ran == {"LeakyReLU": "cuda"}                    # the host-only op was refused, the portable one ran
 
 # %% [markdown]
 # The stand-in refused the hidden host conversion, exactly as CuPy would, on a machine without a
@@ -122,4 +126,7 @@ print(minise.gradcheck(lambda t: LeakyReLU()(t), [Tensor(data + 0.05 * np.sign(d
 if HAVE_GPU:
     with minise.use_backend("cupy"):
         t = Tensor(data, dtype="float32").to("cuda")
-        print("on the real GPU:", LeakyReLU()(t).device)
+        on_gpu = LeakyReLU()(t)
+        print("on the real GPU:", on_gpu.device)
+        assert on_gpu.device == "cuda" and np.allclose(on_gpu.to("cpu").data, np.where(data > 0, data, 0.1 * data),
+                                                       rtol=1e-6)
