@@ -11,7 +11,10 @@ is an op of :mod:`minise.functional`, a Function with an explicit backward. This
 only what needs no op: the data, the autograd fields, element-wise comparisons (which have no
 gradient) and the way out of the graph. So the arrows point one way: functional -> tensor.
 """
+from __future__ import annotations
+
 import weakref
+from typing import Any
 
 import numpy as np
 
@@ -51,7 +54,7 @@ class Tensor:
     __hash__ = object.__hash__      # a Tensor is its own identity (== compares elements, as torch)
     _hooks = None                   # handle id -> hook, for a leaf (see register_hook)
 
-    def __init__(self, data, requires_grad=False, dtype=None):
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         if isinstance(data, Tensor):
             data = data.data
         if data is None:                # NumPy would make it a NaN
@@ -124,15 +127,15 @@ class Tensor:
         return f"Tensor({body}{extras})"
 
     # -- leaving the graph ------------------------------------------------------------------------
-    def detach(self):
+    def detach(self) -> Tensor:
         """The same data, cut from the graph (no creator, no grad)."""
         return Tensor._from_op(self.data, False)
 
-    def numpy(self):
+    def numpy(self) -> np.ndarray:
         """A NumPy copy of the data (copied from the GPU when needed)."""
         return np.array(backend.to_numpy(self.data), copy=True)
 
-    def item(self):
+    def item(self) -> float | int | bool:
         """The single value of a one-element tensor, as a Python number."""
         if self.size != 1:
             raise ValueError(f"item() needs a tensor with one element; this one has shape {self.shape}")
@@ -142,7 +145,7 @@ class Tensor:
         return backend.to_numpy(self.data).tolist()
 
     # -- autograd ---------------------------------------------------------------------------------
-    def backward(self, grad=None, retain_graph=False):
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
         """Compute the gradient of this tensor with respect to every leaf that requires grad.
 
         For a scalar (one element) the seed gradient is 1. For any other shape pass ``grad``, an

@@ -9,6 +9,8 @@ tanh' = 1 − y²). All of them stay finite for any finite input, however large:
   (the factor e^(−max) cancels) and makes every exponent ≤ 0.
 Very negative exponents round to 0, which is the right answer in floating point.
 """
+from __future__ import annotations
+
 from ..arguments import dim_or_axis, is_int
 from ..backend import get_array_module
 from ..function import Function
@@ -137,29 +139,29 @@ def _check_dim(x, dim, name):
     return int(dim) % x.ndim
 
 
-def relu(x):
+def relu(x: Tensor) -> Tensor:
     """max(x, 0), element-wise; gradient 0 at x = 0 (as PyTorch)."""
     return ReLUFunction()(_tensor(x, "relu"))
 
 
-def sigmoid(x):
+def sigmoid(x: Tensor) -> Tensor:
     """1 / (1 + e^(−x)), element-wise, computed without overflow for any x."""
     return SigmoidFunction()(_tensor(x, "sigmoid"))
 
 
-def tanh(x):
+def tanh(x: Tensor) -> Tensor:
     """tanh(x), element-wise."""
     return TanhFunction()(_tensor(x, "tanh"))
 
 
-def softmax(x, dim=None, *, axis=None):
+def softmax(x: Tensor, dim: int | None = None, *, axis: int | None = None) -> Tensor:
     """e^(x) normalised to sum to 1 along ``dim`` (max-subtracted: stable for large |x|).
     ``axis`` is accepted for ``dim`` (NumPy's name)."""
     x = _tensor(x, "softmax")
     return SoftmaxFunction(_check_dim(x, dim_or_axis(dim, axis, "softmax"), "softmax"))(x)
 
 
-def log_softmax(x, dim=None, *, axis=None):
+def log_softmax(x: Tensor, dim: int | None = None, *, axis: int | None = None) -> Tensor:
     """log(softmax(x, dim)), computed without forming softmax (stable for large |x|).
     ``axis`` is accepted for ``dim`` (NumPy's name)."""
     x = _tensor(x, "log_softmax")

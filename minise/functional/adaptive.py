@@ -8,6 +8,8 @@ so the bins cover the whole axis, differ in size by at most one, and overlap whe
 multiple of `out`. Output size 1 is global pooling: the "squeeze" of an SE block averages each
 channel over all of H×W, giving one number per channel.
 """
+from __future__ import annotations
+
 from ..arguments import pair
 from ..backend import get_array_module
 from ..function import Function
@@ -127,7 +129,7 @@ def _adaptive_input(x, op):
     return x
 
 
-def adaptive_avg_pool2d(x, output_size):
+def adaptive_avg_pool2d(x: Tensor, output_size: int | tuple[int, int]) -> Tensor:
     """Average over bins chosen to give ``output_size`` (int, pair, None = keep); see AdaptiveAvgPool2dFunction."""
     op = AdaptiveAvgPool2dFunction(output_size)
     return op(_adaptive_input(x, op))

@@ -23,6 +23,8 @@ needs is skipped, and an input no gradient needs is not kept. Everything stays i
 (float32 stays float32). Letters: (i, j) output pixels, (p, q) kernel taps.
 Derived in tutorials/03_conv2d.py.
 """
+from __future__ import annotations
+
 from ..arguments import check_float_dtypes, check_ndim, conv_output_size, one_of, pair, positive_int
 from ..function import Function
 from ..tensor import Tensor
@@ -76,7 +78,9 @@ class Conv2dFunction(Function):
         return gx, gw, gb
 
 
-def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, impl="fast"):
+def conv2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: int | tuple[int, int] = 1,
+           padding: int | tuple[int, int] = 0, dilation: int | tuple[int, int] = 1, groups: int = 1,
+           impl: str = "fast") -> Tensor:
     """2-D convolution of x (N, C_in, H, W) with w (C_out, C_in/groups, kH, kW), plus bias b (C_out,).
 
     ``stride``, ``padding`` (zeros on each side) and ``dilation`` are an int or a pair (rows,

@@ -6,6 +6,8 @@ The random mask is drawn by :func:`dropout` from minise's generator (``minise.ma
 repeats it) and handed to the op as a second, constant input, so forward and backward are plain
 math on arrays and a test can fix the mask.
 """
+from __future__ import annotations
+
 import numbers
 
 from .. import rng
@@ -40,7 +42,7 @@ def dropout_mask(shape, p, like):
     return xp.asarray((keep * scale).astype(like.dtype))
 
 
-def dropout(x, p=0.5, training=True, inplace=False):
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element of x with probability ``p`` and scale the others by 1/(1 − p), when
     ``training``; x itself otherwise (as torch.nn.functional.dropout; minise has no in-place ops)."""
     if inplace:

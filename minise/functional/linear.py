@@ -3,6 +3,8 @@
 The weight is laid out (out_features, in_features), as in PyTorch, so a row of w is one output
 unit's weights. Leading axes of x are batch axes: (N, in), (N, T, in) or just (in,) all work.
 """
+from __future__ import annotations
+
 from ..arguments import check_float_dtypes, check_ndim
 from ..function import Function
 from ..tensor import Tensor
@@ -38,7 +40,7 @@ class LinearFunction(Function):
         return gx, gw, gb
 
 
-def linear(x, w, b=None):
+def linear(x: Tensor, w: Tensor, b: Tensor | None = None) -> Tensor:
     """y = x wᵀ + b with w of shape (out_features, in_features), like torch.nn.functional.linear."""
     x, w = (v if isinstance(v, Tensor) else Tensor(v) for v in (x, w))
     b = b if b is None or isinstance(b, Tensor) else Tensor(b)

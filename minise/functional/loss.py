@@ -4,6 +4,10 @@ cross_entropy(logits, t) = nll_loss(log_softmax(logits), t). Here it is one fuse
 log-softmax is computed with the row maximum subtracted (stable for any logits), and the
 backward collapses to the famous (softmax − target distribution), with no log or division.
 """
+from __future__ import annotations
+
+from typing import Any
+
 from ..arguments import check_ndim
 from ..backend import get_array_module
 from ..function import Function
@@ -117,7 +121,7 @@ def _check(name, input, target, reduction):
     return input, target
 
 
-def cross_entropy(input, target, *, reduction="mean", label_smoothing=0.0):
+def cross_entropy(input: Tensor, target: Any, *, reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Cross-entropy of logits (N, C) against class indices (N,), like torch.nn.functional.cross_entropy."""
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
@@ -125,7 +129,7 @@ def cross_entropy(input, target, *, reduction="mean", label_smoothing=0.0):
     return CrossEntropyFunction(reduction, float(label_smoothing))(input, target)
 
 
-def nll_loss(input, target, *, reduction="mean"):
+def nll_loss(input: Tensor, target: Any, *, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities (N, C) at class indices (N,), like torch's nll_loss."""
     input, target = _check("nll_loss", input, target, reduction)
     return NLLLossFunction(reduction)(input, target)

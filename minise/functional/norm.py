@@ -9,7 +9,10 @@ are used, and the running statistics move towards them (in place):
 
 In eval mode the running statistics stand in for μ and σ², so the layer is a fixed affine map.
 """
+from __future__ import annotations
+
 import numbers
+from typing import Any
 
 from ..backend import get_array_module
 from ..function import Function
@@ -142,7 +145,9 @@ def _optional_tensor(v, name):
     return Tensor(v)
 
 
-def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+def batch_norm(x: Tensor, running_mean: Any, running_var: Any, weight: Tensor | None = None,
+               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1,
+               eps: float = 1e-5) -> Tensor:
     """Normalise each channel of x (N, C) or (N, C, H, W), like torch.nn.functional.batch_norm.
 
     training=True uses the batch's statistics and updates running_mean / running_var in place

@@ -19,6 +19,8 @@ Output size (PyTorch's rule, per spatial axis, input L, kernel k, stride s, padd
 
 Padding must be at most half the kernel (pd ≤ ⌊k/2⌋), so every window holds a real element.
 """
+from __future__ import annotations
+
 import itertools
 
 import numpy as np
@@ -217,11 +219,13 @@ def _pool(op, x):
     return op(x)
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False):
+def max_pool2d(x: Tensor, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
+               padding: int | tuple[int, int] = 0, ceil_mode: bool = False) -> Tensor:
     """Max pooling over kH×kW windows (stride defaults to kernel_size); see :class:`MaxPool2dFunction`."""
     return _pool(MaxPool2dFunction(kernel_size, stride, padding, ceil_mode), x)
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+def avg_pool2d(x: Tensor, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
+               padding: int | tuple[int, int] = 0, ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
     """Average pooling over kH×kW windows (stride defaults to kernel_size); see :class:`AvgPool2dFunction`."""
     return _pool(AvgPool2dFunction(kernel_size, stride, padding, ceil_mode, count_include_pad), x)

@@ -5,6 +5,8 @@ The excitation path turns each image's feature maps into one number per channel,
 gradient flows two ways: back into x (scaled like the forward), and into s, from where it goes
 up the excitation path to the squeeze (global average pooling) and on to x a second time.
 """
+from __future__ import annotations
+
 from ..arguments import check_float_dtypes, check_ndim
 from ..function import Function
 from ..tensor import Tensor
@@ -42,7 +44,7 @@ def channel_dot(a, b):
     return (rows @ columns).reshape(N, C)                      # (N, C)
 
 
-def scale_channels(x, s):
+def scale_channels(x: Tensor, s: Tensor) -> Tensor:
     """x (N, C, H, W) with channel c of image n multiplied by s[n, c]; s has shape (N, C).
 
     >>> import numpy as np

@@ -18,16 +18,20 @@ The procedure, for a subject (see ``subjects``):
    one whose values are ~1, and the round-off term keeps the check honest when ε is small;
 5. say why, when it can: kinks, a gradient below round-off, float32 inside, ε too small.
 """
+from __future__ import annotations
+
 import warnings
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
+from ..tensor import Tensor
 from .differences import Differences, pick_elements
-from .guarded import call_three_times, first_change, at
+from .guarded import at, call_three_times, first_change
 from .report import GradcheckReport, GradcheckWarning, InputCheck, raise_or_return
 from .roundoff import FLOAT32_BACKWARD, eps_hint, forward_hint, ignores_small_changes, looks_float32
 from .subjects import ArraySubject, TensorSubject
-from ..tensor import Tensor
 
 SMALLEST_SCALE = 1e-8        # below this, a gradient's absolute tolerance stops shrinking with it
 ROUNDOFF_ALLOWANCE = 4       # finite differences may be off by this many times their estimated round-off
@@ -127,8 +131,9 @@ def _warnings(checks, hints, eps):
     return said + [f"gradcheck: {h}" for h in hints]
 
 
-def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, seed=None, raise_exception=True,
-              max_elements=None):
+def gradcheck(fn: Callable[..., Tensor | tuple[Tensor, ...]], inputs: Sequence[Tensor] | Mapping[str, Tensor], *,
+              eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3, seed: int | None = None,
+              raise_exception: bool = True, max_elements: int | None = None) -> GradcheckReport:
     """Check the gradients of ``fn`` with respect to every input that has ``requires_grad=True``.
 
     fn           maps the input Tensors to a Tensor (or a tuple of Tensors)
@@ -157,8 +162,10 @@ def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, seed=None, raise_ex
     return raise_or_return(report, raise_exception)
 
 
-def check_backward(forward, backward, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, seed=None,
-                   raise_exception=True, max_elements=None):
+def check_backward(forward: Callable[..., tuple[Any, Any]], backward: Callable[..., Any],
+                   inputs: Sequence[Any] | Mapping[str, Any], *, eps: float = 1e-6, atol: float = 1e-5,
+                   rtol: float = 1e-3, seed: int | None = None, raise_exception: bool = True,
+                   max_elements: int | None = None) -> GradcheckReport:
     """Check a hand-written layer given as two array functions, the way courses write them::
 
         def forward(x, w):           return out, cache

@@ -18,9 +18,13 @@ value], ...]}``, so loading gives back exactly what was saved. Files are written
 header is checked against the bytes it really holds before anything is allocated, so a damaged or
 hostile file is refused with a one-line error instead of a MemoryError.
 """
+from __future__ import annotations
+
 import json
 import os
 import zipfile
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -98,7 +102,7 @@ def _write_entry(archive, name, array):
         np.lib.format.write_array(handle, array, allow_pickle=False)
 
 
-def save(obj, path):
+def save(obj: Mapping[str, Any], path: str | os.PathLike) -> str | os.PathLike:
     """Write a state dict or a nested checkpoint dict to ``path`` (``.npz``), atomically."""
     entries = to_entries(obj)
     with atomic_write(path) as handle, zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED) as archive:
@@ -220,7 +224,7 @@ def _to(tree, device):
     return backend.to_device(tree, device) if isinstance(tree, np.ndarray) else tree
 
 
-def load(path, map_location=None, weights_only=None):
+def load(path: str | os.PathLike, map_location: str | None = None, weights_only: bool | None = None) -> dict:
     """Read a file written by :func:`save` (or any ``.npz`` of number arrays).
 
     Returns name -> NumPy array for a flat state dict, else the nested dict that was saved.
