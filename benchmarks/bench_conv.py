@@ -73,9 +73,11 @@ import numpy as np  # noqa: E402  (after the thread variables)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import minise  # noqa: E402
+
 minise.allocator.tune_malloc()                  # keep freed memory for reuse, as training does
-from minise.functional.conv import conv2d  # noqa: E402
 from timing import block_medians  # noqa: E402  (benchmarks/timing.py, beside this script)
+
+from minise.functional.conv import conv2d  # noqa: E402
 
 
 def flops(x_shape, C_out, k, stride, groups):

@@ -68,11 +68,11 @@ def main():
         torch_op = getattr(torch.nn.functional, torch_name)
         tx, tgy = torch.from_numpy(x), torch.from_numpy(gy)
 
-        def torch_forward():
+        def torch_forward(torch_op=torch_op, tx=tx):
             with torch.no_grad():
                 torch_op(tx, k, s, p)
 
-        def torch_step():
+        def torch_step(torch_op=torch_op, tx=tx, tgy=tgy):
             xr = tx.clone().requires_grad_()
             torch_op(xr, k, s, p).backward(tgy)
         theirs = {"forward": median_ms(torch_forward, args.repeats),

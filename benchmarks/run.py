@@ -45,7 +45,8 @@ import sys
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2, help="threads for both libraries (default 2)")
-    parser.add_argument("--rounds", type=int, default=None, help="blocks per library and workload (default 5, 2 with --quick)")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="blocks per library and workload (default 5, 2 with --quick)")
     parser.add_argument("--repeats", type=int, default=None, help="timed calls per block (default 4, 2 with --quick)")
     parser.add_argument("--settle", type=float, default=0.3, help="seconds of pause before each block (default 0.3)")
     parser.add_argument("--quick", action="store_true", help="few rounds: a rough table, fast")
@@ -73,10 +74,12 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import minise  # noqa: E402
+
 minise.allocator.tune_malloc()                  # keep freed memory for reuse, as training does
+from timing import block_medians  # noqa: E402  (benchmarks/timing.py, beside this script)
+
 from minise import Tensor  # noqa: E402
 from minise import functional as F  # noqa: E402
-from timing import block_medians  # noqa: E402  (benchmarks/timing.py, beside this script)
 
 
 def load_torch(wanted=True):
@@ -334,7 +337,8 @@ def main(args):
     rng = np.random.default_rng(0)
     print(f"minise {getattr(minise, '__version__', '')} vs "
           f"{'PyTorch ' + torch.__version__ if torch else 'no PyTorch (minise only)'}; "
-          f"NumPy {np.__version__} on {blas_description()}; {THREADS} threads; medians of {args.rounds} rounds × {args.repeats} calls\n")
+          f"NumPy {np.__version__} on {blas_description()}; {THREADS} threads; "
+          f"medians of {args.rounds} rounds × {args.repeats} calls\n")
     lines = ["| workload | minise | PyTorch | ratio | bar | result |", "|---|---:|---:|---:|---:|---|"]
     results = {"threads": int(THREADS), "repeats": args.repeats, "rows": {}}
     conv_seconds = None

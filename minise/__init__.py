@@ -13,9 +13,11 @@ from . import functional
 from .tensor_methods import install as _install_tensor_methods
 _install_tensor_methods(Tensor)         # Tensor's operators and op methods (+, @, .sum(), .relu(), ...)
 from .creation import arange, from_numpy, ones, rand, randint, randn, tensor, zeros
-from .dtypes import bool, double, float, float16, float32, float64, half, int, int32, int64, long, uint8
-from .functional import (argmax, cat, exp, flatten, log, matmul, max, mean, min, relu, sigmoid, softmax, stack,
-                         sum, tanh)
+from .dtypes import bool, double, float, float16, float32, float64, half, int, int32, int64, long, uint8  # noqa: F401
+# bool, float, int, max, min and sum are minise.<name> as in torch, and stay out of __all__ so that
+# `from minise import *` does not hide Python's builtins.
+from .functional import (argmax, cat, exp, flatten, log, matmul, max, mean, min, relu, sigmoid, softmax,  # noqa: F401
+                         stack, sum, tanh)
 from .gradcheck import GradcheckError, GradcheckReport, GradcheckWarning, check_backward, gradcheck
 from .rng import manual_seed
 from . import rng, nn, io, models, optim, data, train

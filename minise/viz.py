@@ -18,8 +18,8 @@ package and Graphviz's ``dot`` program.
 import shutil
 
 from .autograd import Edge, edge_of
-from .tensor import Tensor
 from .io.atomic import atomic_write
+from .tensor import Tensor
 
 INSTALL_HINT = ("to draw the graph, install the graphviz Python package (pip install graphviz, or the "
                 "minise 'viz' extra) and Graphviz's dot program (apt-get install graphviz, brew install "
@@ -114,7 +114,7 @@ def to_dot(tensors, params=None, name="minise"):
             continue
         seen.add(id(fn))
         target = graph.op(fn)
-        for position, edge in enumerate(fn.edges):
+        for _position, edge in enumerate(fn.edges):
             if edge is None:
                 continue
             source, k = graph.source_of(edge)

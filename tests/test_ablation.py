@@ -37,7 +37,8 @@ def test_build_model_puts_se_blocks_only_in_the_chosen_stages():
 
     for stages in [(1, 2, 3), (2, 3), (3,)]:
         options = dict(ablation.DEFAULT, stages=stages, reduction=4)
-        assert se_stages(ablation.build_model(options, depth=14, width=4, in_channels=1, num_classes=10)) == list(stages)
+        model = ablation.build_model(options, depth=14, width=4, in_channels=1, num_classes=10)
+        assert se_stages(model) == list(stages)
     plain = ablation.build_model(None, depth=14, width=4, in_channels=1, num_classes=10)
     assert se_stages(plain) == []
     # SE on stage 3 only adds 2·(C²/r) + C/r + C per block with C = 16, r = 4: 2 blocks × (128 + 4 + 16)

@@ -1,14 +1,13 @@
 """The --gradcheck-report machinery (tests/accuracy.py): what it records, and that it cleans up."""
 import importlib
 
+import accuracy
 import numpy as np
 import pytest
+from accuracy import AccuracyReport, assert_close_to_torch, relative_errors
 
 import minise
 from minise import Tensor
-
-import accuracy
-from accuracy import AccuracyReport, assert_close_to_torch, relative_errors
 
 
 def test_relative_errors_element_and_norm():

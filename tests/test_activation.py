@@ -4,17 +4,25 @@ import warnings
 
 import numpy as np
 import pytest
+from accuracy import assert_close_to_torch
 from hypothesis import given
 from hypothesis import strategies as hst
 
 import minise
 from minise import Tensor
-from minise.functional.activation import (LogSoftmaxFunction, ReLUFunction, SigmoidFunction, SoftmaxFunction, TanhFunction, log_softmax, relu, sigmoid,
-                                          softmax, tanh)
+from minise.functional.activation import (
+    LogSoftmaxFunction,
+    ReLUFunction,
+    SigmoidFunction,
+    SoftmaxFunction,
+    TanhFunction,
+    log_softmax,
+    relu,
+    sigmoid,
+    softmax,
+    tanh,
+)
 from minise.testing import strategies as st
-
-from accuracy import assert_close_to_torch
-
 
 # -- plain references, one number at a time ------------------------------------------------------
 
@@ -155,7 +163,8 @@ class LogSoftmaxWithoutSum(LogSoftmaxFunction):
 
 
 @pytest.mark.parametrize("right, bad", [(ReLUFunction, ReLUPassingEverything), (TanhFunction, TanhWithoutSquare),
-                                        (SigmoidFunction, SigmoidWithY), (lambda: SoftmaxFunction(1), lambda: SoftmaxWithoutY(1)),
+                                        (SigmoidFunction, SigmoidWithY),
+                                        (lambda: SoftmaxFunction(1), lambda: SoftmaxWithoutY(1)),
                                         (lambda: SoftmaxFunction(1), lambda: SoftmaxWithoutSum(1)),
                                         (lambda: LogSoftmaxFunction(1), lambda: LogSoftmaxWithoutSum(1))],
                          ids=["relu", "tanh", "sigmoid", "softmax-without-y", "softmax-without-sum",

@@ -65,7 +65,8 @@ def test_no_module_but_backend_imports_cupy():
 def test_environment_variable_chooses_the_backend():
     code = "import minise; print(minise.backend.current_backend())"
     env = dict(os.environ, MINISE_BACKEND="numpy")
-    assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True).stdout.strip() == "numpy"
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.stdout.strip() == "numpy"
     env["MINISE_BACKEND"] = "fortran"
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert result.returncode != 0 and "MINISE_BACKEND='fortran'" in result.stderr

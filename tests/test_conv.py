@@ -1,6 +1,7 @@
 """conv2d: against plain loops, against PyTorch, against finite differences; bad input; device."""
 import numpy as np
 import pytest
+from accuracy import assert_close_to_torch
 from hypothesis import given
 from hypothesis import strategies as hst
 
@@ -8,8 +9,6 @@ import minise
 from minise.functional import conv_im2col, conv_reference
 from minise.functional.conv import Conv2dFunction, conv2d
 from minise.testing import strategies as st
-
-from accuracy import assert_close_to_torch
 
 
 def loop_conv2d(x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
@@ -183,7 +182,8 @@ class DroppedStride(Conv2dFunction):
 ])
 def test_planted_wrong_backward_is_caught(planted, kw):
     rng = np.random.default_rng(5)
-    x, w, b = rng.standard_normal((2, 2, 6, 6)), rng.standard_normal((2, 2 // kw["groups"], 3, 3)), rng.standard_normal(2)
+    x, b = rng.standard_normal((2, 2, 6, 6)), rng.standard_normal(2)
+    w = rng.standard_normal((2, 2 // kw["groups"], 3, 3))
     assert _check(Conv2dFunction, x, w, b, kw, seed=6)
     with pytest.raises(minise.GradcheckError):
         _check(planted, x, w, b, kw, seed=6)
@@ -215,7 +215,8 @@ def _gw_from_the_other_group(x, gy, w_shape, *geometry, right=conv_reference.con
 ])
 def test_planted_wrong_reference_backward_is_caught(name, planted, kw, monkeypatch):
     rng = np.random.default_rng(5)
-    x, w, b = rng.standard_normal((2, 2, 6, 6)), rng.standard_normal((2, 2 // kw["groups"], 3, 3)), rng.standard_normal(2)
+    x, b = rng.standard_normal((2, 2, 6, 6)), rng.standard_normal(2)
+    w = rng.standard_normal((2, 2 // kw["groups"], 3, 3))
     assert _check(reference_op, x, w, b, kw, seed=6)
     monkeypatch.setattr(conv_reference, name, planted)
     with pytest.raises(minise.GradcheckError):

@@ -8,13 +8,23 @@ import numpy as np
 import pytest
 
 from minise import backend
-from minise.data import (CIFAR10, DATASETS, MNIST, ArrayDataset, DataLoader, Dataset, Digits,
-                         SyntheticImages, dataset_info, get_dataset, train_val_split)
+from minise.data import (
+    CIFAR10,
+    DATASETS,
+    MNIST,
+    ArrayDataset,
+    DataLoader,
+    Dataset,
+    Digits,
+    SyntheticImages,
+    dataset_info,
+    get_dataset,
+    train_val_split,
+)
 from minise.data.cifar import read_cifar_batch
 from minise.data.digits import load_digits_arrays, stratified_split
 from minise.data.mnist import read_idx
-from minise.data.transforms import (Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToFloat)
-
+from minise.data.transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToFloat
 
 # -- bundled digits ---------------------------------------------------------------------------
 

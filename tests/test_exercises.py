@@ -165,7 +165,8 @@ def test_a_file_cannot_choose_another_exercise_than_the_teachers():
 
 @needs_reference_solutions
 def test_a_print_flood_gets_a_note_not_an_error(tmp_path):
-    flood = "    if not PRINTED:\n        PRINTED.append(1)\n        print('x' * (1 << 20) * 24)\n    gx = gout * (x > 0)\n"
+    flood = ("    if not PRINTED:\n        PRINTED.append(1)\n        print('x' * (1 << 20) * 24)\n"
+             "    gx = gout * (x > 0)\n")
     path = _variant(tmp_path, "relu_backward", "    gx = gout * (x > 0)\n", flood)
     with open(path, "a", encoding="utf-8") as f:
         f.write("\nPRINTED = []\n")

@@ -90,7 +90,7 @@ def test_a_forward_that_changes_its_input_is_caught():
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_nan_or_infinite_analytic_gradients_fail(bad):
     for fill in ("all", "one"):
-        def backward(gy, x):
+        def backward(gy, x, fill=fill):
             g = 3 * x ** 2 * gy
             g[...] = bad if fill == "all" else g
             g.reshape(-1)[-1] = bad
@@ -191,7 +191,8 @@ def test_the_report_names_the_input_and_the_element_that_disagree():
         gx, gw = gy * w, gy * x
         gw[1, 2] *= 1.1
         return gx, gw
-    inputs = {"x": np.random.default_rng(0).standard_normal((2, 3)), "w": np.random.default_rng(1).standard_normal((2, 3))}
+    inputs = {"x": np.random.default_rng(0).standard_normal((2, 3)),
+              "w": np.random.default_rng(1).standard_normal((2, 3))}
     for report in both(lambda x, w: (x * w, (x, w)), lambda g, c: backward(g, *c), inputs, seed=0):
         assert report["x"].passed and not report["w"].passed
         assert report["w"].worst_index == (1, 2) and report["w"].mismatches == 1

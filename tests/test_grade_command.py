@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from minise.exercises import EXERCISES, grade
+from minise.exercises import EXERCISES
 from minise.exercises.command import grade_main
 from minise.exercises.handout import STUBS
 

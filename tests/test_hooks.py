@@ -69,7 +69,8 @@ def test_forward_hook_replacing_the_output_changes_forward_and_backward_like_tor
     theirs[where].register_forward_hook(lambda m, i, out: out * 2.0 - 0.5)
     out_a, gx_a, grads_a = run(ours, x, "minise", g)
     out_b, gx_b, grads_b = run(theirs, x, "torch", g)
-    assert_same([out_a, gx_a] + [grads_a[k] for k in sorted(grads_a)], [out_b, gx_b] + [grads_b[k] for k in sorted(grads_b)])
+    assert_same([out_a, gx_a] + [grads_a[k] for k in sorted(grads_a)],
+                [out_b, gx_b] + [grads_b[k] for k in sorted(grads_b)])
     plain, _, _ = run(twins(1)[0], x, "minise", g)
     assert not np.allclose(plain, out_a)                 # the hook did change something
 

@@ -1,6 +1,7 @@
 """linear(x, w, b): forward against a plain loop and PyTorch, backward against finite differences."""
 import numpy as np
 import pytest
+from accuracy import assert_close_to_torch
 from hypothesis import given
 from hypothesis import strategies as hst
 
@@ -8,8 +9,6 @@ import minise
 from minise import Tensor
 from minise.functional.linear import LinearFunction, linear
 from minise.testing import strategies as st
-
-from accuracy import assert_close_to_torch
 
 # a gradient check that warns (a kink, a gradient that is zero everywhere) is an error here
 pytestmark = pytest.mark.filterwarnings("error::minise.gradcheck.GradcheckWarning")

@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from accuracy import assert_close_to_torch
 from hypothesis import given
 from hypothesis import strategies as hst
 
@@ -11,8 +12,6 @@ import minise
 from minise import Tensor
 from minise.functional.loss import CrossEntropyFunction, NLLLossFunction, cross_entropy, nll_loss
 from minise.testing import strategies as st
-
-from accuracy import assert_close_to_torch
 
 # a gradient check that warns (a kink, a gradient that is zero everywhere) is an error here
 pytestmark = pytest.mark.filterwarnings("error::minise.gradcheck.GradcheckWarning")

@@ -11,8 +11,8 @@ import pytest
 
 import minise
 from minise import GradcheckError, GradcheckWarning, Tensor, models
-from minise.functional.scale import ScaleChannelsFunction
 from minise.functional.pad import PadChannelsFunction
+from minise.functional.scale import ScaleChannelsFunction
 from minise.rng import manual_seed
 
 SAMPLED = ["conv1.weight", "bn1.weight", "layer1.0.conv2.weight", "layer1.0.se.fc1.weight",
@@ -98,6 +98,7 @@ def test_planted_bug_in_the_se_scale_is_caught(monkeypatch):
 
 def test_planted_bug_in_the_zero_pad_shortcut_is_caught(monkeypatch):
     model = small_se_resnet(shortcut="A")
-    monkeypatch.setattr(PadChannelsFunction, "backward", lambda self, gy: (gy[:, -self.saved.channels:],))   # wrong channels
+    wrong_channels = lambda self, gy: (gy[:, -self.saved.channels:],)     # the last channels, not the first
+    monkeypatch.setattr(PadChannelsFunction, "backward", wrong_channels)
     with pytest.raises(GradcheckError, match="input x"):
         minise.gradcheck(checked_against(model, []), inputs_for(model, []), max_elements=32, seed=0)

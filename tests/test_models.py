@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 import minise
-from minise.rng import manual_seed
 from minise import Tensor, models, nn
 from minise.models import BasicBlock, Bottleneck, CifarResNet, ResNet
+from minise.rng import manual_seed
 
 
 def count(model):
@@ -108,7 +108,8 @@ def test_pre_position_se_sees_the_block_input_channels():
     channels = [16] * 3 + [16, 32, 32] + [32, 64, 64]
     assert count(model) == cifar_count(20) + se_extra(channels, 16)
     for position in ("post", "identity"):
-        assert count(models.se_resnet20(se_position=position)) == cifar_count(20) + se_extra(cifar_block_channels(20), 16)
+        expected = cifar_count(20) + se_extra(cifar_block_channels(20), 16)
+        assert count(models.se_resnet20(se_position=position)) == expected
 
 
 # -- names ------------------------------------------------------------------------------------

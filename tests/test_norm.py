@@ -3,6 +3,7 @@ import warnings
 
 import numpy as np
 import pytest
+from accuracy import assert_close_to_torch
 from hypothesis import given
 from hypothesis import strategies as hst
 
@@ -10,8 +11,6 @@ import minise
 from minise import Tensor
 from minise.functional.norm import BatchNorm2dFunction, batch_norm
 from minise.testing import strategies as st
-
-from accuracy import assert_close_to_torch
 
 
 def reference_batch_norm(x, mean, var, weight, bias, eps=1e-5):

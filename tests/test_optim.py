@@ -71,7 +71,7 @@ def test_sgd_dampening_by_hand():
 def reference_adam(w, grads, lr, b1, b2, eps, wd, decoupled, amsgrad):
     """Adam written out in plain float64, step by step, from the formulas."""
     w = w.copy()
-    m = np.zeros_like(w); v = np.zeros_like(w); vmax = np.zeros_like(w)
+    m, v, vmax = np.zeros_like(w), np.zeros_like(w), np.zeros_like(w)
     for t, g in enumerate(grads, start=1):
         if decoupled:
             w = w - lr * wd * w
@@ -236,7 +236,8 @@ def test_schedule_state_dict_resumes():
     opt2 = SGD(make_params(), lr=0.1)
     sched2 = LinearWarmup(opt2, 2, after=CosineAnnealingLR(opt2, T_max=6))
     sched2.load_state_dict(state)
-    sched.step(); sched2.step()
+    sched.step()
+    sched2.step()
     assert opt2.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
     with pytest.raises(ValueError, match="StepLR"):
         StepLR(opt2, 2).load_state_dict(state)

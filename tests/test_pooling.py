@@ -1,19 +1,24 @@
 """Pooling (max, avg, adaptive) against plain loops, PyTorch and finite differences."""
+import functools
 import itertools
 import math
 
 import numpy as np
 import pytest
+from accuracy import assert_close_to_torch
 from hypothesis import example, given
 from hypothesis import strategies as hst
 
 import minise
 from minise import Tensor
-from minise.functional.adaptive import AdaptiveAvgPool2dFunction, AdaptiveMaxPool2dFunction, adaptive_avg_pool2d, adaptive_max_pool2d
+from minise.functional.adaptive import (
+    AdaptiveAvgPool2dFunction,
+    AdaptiveMaxPool2dFunction,
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+)
 from minise.functional.pooling import AvgPool2dFunction, MaxPool2dFunction, avg_pool2d, max_pool2d
 from minise.testing import strategies as st
-
-from accuracy import assert_close_to_torch
 
 # a gradient check that warns (a kink, a gradient that is zero everywhere) is an error here
 pytestmark = pytest.mark.filterwarnings("error::minise.gradcheck.GradcheckWarning")
@@ -204,13 +209,14 @@ def test_pooling_matches_pytorch(kernel, ceil_mode, mode):
             continue                                          # refused on both sides: see the bad-input tests
         if mode == "max":
             x = RNG.permutation(2 * 3 * H * W).reshape(2, 3, H, W) / 7.0      # tie-free
-            ours = lambda t: max_pool2d(t, kernel, stride, padding, ceil_mode)
-            theirs = lambda t: F.max_pool2d(t, kernel, stride, padding, ceil_mode=ceil_mode)
+            options = dict(kernel_size=kernel, stride=stride, padding=padding, ceil_mode=ceil_mode)
+            ours, theirs = functools.partial(max_pool2d, **options), functools.partial(F.max_pool2d, **options)
         else:
             x = RNG.standard_normal((2, 3, H, W))
             include = mode == "avg-include-pad"
-            ours = lambda t: avg_pool2d(t, kernel, stride, padding, ceil_mode, include)
-            theirs = lambda t: F.avg_pool2d(t, kernel, stride, padding, ceil_mode, include)
+            options = dict(kernel_size=kernel, stride=stride, padding=padding, ceil_mode=ceil_mode,
+                           count_include_pad=include)
+            ours, theirs = functools.partial(avg_pool2d, **options), functools.partial(F.avg_pool2d, **options)
         try:
             theirs(torch.tensor(x))
         except RuntimeError:                                  # "output size is too small"

@@ -3,8 +3,6 @@ import pathlib
 import re
 import subprocess
 
-import pytest
-
 import minise
 
 README = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")

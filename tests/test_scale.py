@@ -1,14 +1,13 @@
 """scale_channels(x, s): the SE multiply, y[n, c] = x[n, c] · s[n, c]."""
 import numpy as np
 import pytest
+from accuracy import assert_close_to_torch
 from hypothesis import given
 
 import minise
 from minise import Tensor
 from minise.functional.scale import ScaleChannelsFunction, scale_channels
 from minise.testing import strategies as st
-
-from accuracy import assert_close_to_torch
 
 # a gradient check that warns (a kink, a gradient that is zero everywhere) is an error here
 pytestmark = pytest.mark.filterwarnings("error::minise.gradcheck.GradcheckWarning")

@@ -11,18 +11,22 @@ tell. Small images, a per-element tolerance and a random upstream gradient can.
 """
 import numpy as np
 import pytest
+from accuracy import assert_close_to_torch
 from hypothesis import given
 from hypothesis import strategies as hst
 
 import minise
 from minise import Tensor
 from minise.functional.activation import relu, sigmoid
-from minise.functional.adaptive import AdaptiveAvgPool2dFunction, AdaptiveMaxPool2dFunction, adaptive_avg_pool2d, adaptive_max_pool2d
+from minise.functional.adaptive import (
+    AdaptiveAvgPool2dFunction,
+    AdaptiveMaxPool2dFunction,
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+)
 from minise.functional.linear import linear
 from minise.functional.scale import ScaleChannelsFunction, scale_channels
 from minise.testing import strategies as st
-
-from accuracy import assert_close_to_torch
 
 # a gradient check that warns (a kink, a gradient that is zero everywhere) is an error here
 pytestmark = pytest.mark.filterwarnings("error::minise.gradcheck.GradcheckWarning")

@@ -9,9 +9,14 @@ import pytest
 
 import minise
 from minise import Tensor
-from minise.functional.activation import ReLUFunction
 from minise import functional as F
-from minise.functional.norm import BatchNorm2dFunction, batch_norm_backward_reference, channel_sum, channel_sum_of_products
+from minise.functional.activation import ReLUFunction
+from minise.functional.norm import (
+    BatchNorm2dFunction,
+    batch_norm_backward_reference,
+    channel_sum,
+    channel_sum_of_products,
+)
 from minise.functional.scale import ScaleChannelsFunction, channel_dot
 
 SHAPES = [(4, 3), (3, 5, 4, 6), (2, 7, 1, 1)]

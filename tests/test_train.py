@@ -13,8 +13,17 @@ from minise.data import DataLoader, SyntheticImages, transforms
 from minise.functional.loss import cross_entropy
 from minise.models.cifar import CifarResNet
 from minise.optim import SGD, Adam, CosineAnnealingLR, LinearWarmup
-from minise.train import (COLUMNS, CheckpointError, NonFiniteLossError, ResumeMismatchError, evaluate, fit,
-                          load_checkpoint, read_metrics, save_checkpoint)
+from minise.train import (
+    COLUMNS,
+    CheckpointError,
+    NonFiniteLossError,
+    ResumeMismatchError,
+    evaluate,
+    fit,
+    load_checkpoint,
+    read_metrics,
+    save_checkpoint,
+)
 from minise.train.progress import ProgressBar
 
 

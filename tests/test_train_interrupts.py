@@ -12,12 +12,12 @@ import sys
 
 import numpy as np
 import pytest
+from test_train import assert_same_weights, setup, weights
 
 from minise.functional.loss import cross_entropy
 from minise.io import npz
 from minise.train import DivergenceError, HardInterrupt, load_checkpoint, read_metrics
 from minise.train import fit as fit_function
-from test_train import assert_same_weights, setup, weights
 
 
 @pytest.fixture

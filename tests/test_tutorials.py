@@ -113,5 +113,6 @@ def test_converted_notebooks_and_figures_are_ignored_by_git():
         pytest.skip("not a git checkout")
     probes = ["tutorials/01_autograd.ipynb", "tutorials/notebooks/01_autograd.ipynb", "tutorials/figures/03_im2col.png",
               "tutorials/.ipynb_checkpoints/01_autograd-checkpoint.ipynb"]
-    ignored = subprocess.run(["git", "-C", ROOT, "check-ignore", *probes], capture_output=True, text=True).stdout.split()
+    checked = subprocess.run(["git", "-C", ROOT, "check-ignore", *probes], capture_output=True, text=True)
+    ignored = checked.stdout.split()
     assert sorted(ignored) == sorted(probes)

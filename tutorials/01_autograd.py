@@ -14,11 +14,11 @@ import os
 import re
 
 import numpy as np
+from lesson_figures import show_dot  # tutorials/lesson_figures.py: inline in Jupyter, a PNG file otherwise
 
 import minise
 import minise.functional as F
 import minise.viz
-from lesson_figures import show_dot          # tutorials/lesson_figures.py: inline in Jupyter, a PNG file otherwise
 
 FAST = os.environ.get("MINISE_FAST") == "1"        # the test suite's quick mode (unused here: it is fast)
 np.set_printoptions(precision=4, suppress=True)

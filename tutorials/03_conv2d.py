@@ -10,11 +10,11 @@
 import os
 
 import numpy as np
+from lesson_figures import new_figure, show  # tutorials/lesson_figures.py: inline in Jupyter, a PNG file otherwise
 
 import minise
 import minise.functional as F
 from minise import Tensor
-from lesson_figures import new_figure, show          # tutorials/lesson_figures.py: inline in Jupyter, a PNG file otherwise
 
 FAST = os.environ.get("MINISE_FAST") == "1"
 rng = np.random.default_rng(0)

@@ -17,13 +17,13 @@ import statistics
 import tempfile
 
 import numpy as np
+from lesson_figures import show_png  # tutorials/lesson_figures.py: inline in Jupyter, a PNG file otherwise
 
 import minise
 import minise.functional as F
 from minise import manual_seed, models, optim
 from minise.data import ArrayDataset, DataLoader, Digits, train_val_split
 from minise.train import evaluate, fit, plot_metrics
-from lesson_figures import show_png          # tutorials/lesson_figures.py: inline in Jupyter, a PNG file otherwise
 
 FAST = os.environ.get("MINISE_FAST") == "1"
 EPOCHS = 1 if FAST else 3

@@ -23,11 +23,11 @@ import shutil
 import tempfile
 
 import numpy as np
+from lesson_figures import show  # tutorials/lesson_figures.py: inline in Jupyter, a PNG file otherwise
 
 from minise import ablation
 from minise.data import ArrayDataset, Digits, dataset_info
 from minise.data import transforms as T
-from lesson_figures import show          # tutorials/lesson_figures.py: inline in Jupyter, a PNG file otherwise
 
 FAST = os.environ.get("MINISE_FAST") == "1"
 

@@ -19,13 +19,13 @@
 import os
 
 import numpy as np
+from lesson_figures import new_figure, show  # tutorials/lesson_figures.py: inline in Jupyter, a PNG file otherwise
 
 from minise import manual_seed, models, optim
 from minise.data import ArrayDataset, DataLoader, Digits, dataset_info
 from minise.data import transforms as T
 from minise.excitation import paper_name, plot_excitations, record_excitations
 from minise.train import evaluate, fit
-from lesson_figures import new_figure, show          # tutorials/lesson_figures.py: inline in Jupyter, a PNG file otherwise
 
 FAST = os.environ.get("MINISE_FAST") == "1"
 WIDTH, EPOCHS = (4, 4) if FAST else (16, 3)

@@ -17,12 +17,16 @@
 import os
 
 import numpy as np
+from lesson_figures import (  # tutorials/lesson_figures.py: inline in Jupyter, a PNG file otherwise
+    new_figure,
+    show,
+    show_png,
+)
 
 import minise
 import minise.functional as F
 from minise import Tensor, models, nn, viz
 from minise.functional.scale import ScaleChannelsFunction
-from lesson_figures import new_figure, show, show_png   # tutorials/lesson_figures.py: inline in Jupyter, a PNG file otherwise
 
 FAST = os.environ.get("MINISE_FAST") == "1"
 rng = np.random.default_rng(0)

@@ -74,7 +74,7 @@ def plot_ablation(rows, path=None, metric="test_accuracy", title=None):
             points.append((default_rows[0][factor] + " (default)", by_factor["default"]["default"]))
         if factor == "reduction":
             points.sort(key=lambda p: int(p[0].split()[0]))
-        for i, (label, xs) in enumerate(points):
+        for i, (_label, xs) in enumerate(points):
             mean, std = _mean_std(xs)
             ax.errorbar([i], [mean], yerr=[std], fmt="o", color="k", capsize=4,
                         label="mean ± std" if i == 0 else None)

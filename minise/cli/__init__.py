@@ -26,8 +26,8 @@ from ..backend import BackendError
 from ..nn import StateDictError
 from ..train import DivergenceError
 from . import ablate, compare, evaluate, gradcheck, summary, train, tutorials
-from .exercises import exercises, grade
 from .common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, HelpFormatter, UsageError, one_line, short_problems
+from .exercises import exercises, grade
 from .gradcheck import IMAGE_OPS, VECTOR_OPS
 
 COMMANDS = (train, evaluate, summary, gradcheck, compare, ablate, grade, exercises, tutorials)

@@ -68,7 +68,8 @@ def register(commands):
     p = add_command(commands, "train", "train a model and report its test accuracy", DESCRIPTION, EXAMPLES)
     add_training_options(p)
     p.add_argument("--no-se", action="store_true", help="train the plain twin (se_resnet20 -> resnet20)")
-    p.add_argument("--out", default=None, metavar="DIR", help="run folder (default runs/<model>-<dataset>-<date>-<time>)")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="run folder (default runs/<model>-<dataset>-<date>-<time>)")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in --out (default: the newest runs/<model>-<dataset>-*) from its last.npz")
     p.set_defaults(handler=run)

@@ -71,8 +71,9 @@ def _make_hook(solution, readable, packages, numpy_dirs, imports):
                 path = _bytes.decode(path, "utf-8", "surrogateescape")
             if _type(path) is not _str:
                 raise _Refused("the grader does not allow a solution to open files by number or path object")
-            if (mode is not None and _type(mode) is _str and ("w" in mode or "a" in mode or "+" in mode or "x" in mode)) \
-                    or (_type(flags) is _int and flags & _writing):
+            writes = mode is not None and _type(mode) is _str and ("w" in mode or "a" in mode or "+" in mode
+                                                                    or "x" in mode)
+            if writes or (_type(flags) is _int and flags & _writing):
                 raise _Refused(f"the grader does not allow a solution to write files ({path})")
             parts = []
             for part in _str.split(path, "/"):

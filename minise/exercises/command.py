@@ -17,9 +17,9 @@ import os
 import sys
 
 from .grader import GRADED, NOT_GRADED, UNCONFINED, grade
+from .handout import STUBS, copy_stubs
 from .report import Writer
 from .specs import EXERCISES
-from .handout import STUBS, copy_stubs
 
 EXIT_CODES = {GRADED: 1, NOT_GRADED: 2, UNCONFINED: 3}
 

@@ -79,7 +79,8 @@ def landlock_abi():
 def _landlock(abi, directories, files):
     """Read-only access beneath ``directories`` and to ``files``; nothing else, from now on."""
     fs = FS_RIGHTS[min(abi, 5)]
-    attr = struct.pack("=QQQ", fs, TCP_BIND_CONNECT if abi >= 4 else 0, SCOPE_ABSTRACT_UNIX_AND_SIGNAL if abi >= 6 else 0)
+    attr = struct.pack("=QQQ", fs, TCP_BIND_CONNECT if abi >= 4 else 0,
+                       SCOPE_ABSTRACT_UNIX_AND_SIGNAL if abi >= 6 else 0)
     size = 8 if abi < 4 else 16 if abi < 6 else 24
     ruleset = _check(_libc.syscall(LANDLOCK_CREATE_RULESET, ctypes.c_char_p(attr), ctypes.c_size_t(size),
                                    ctypes.c_uint32(0)), "landlock_create_ruleset")

@@ -4,8 +4,8 @@ import numpy as np
 
 from ..functional.activation import relu, sigmoid, tanh
 from ..functional.arithmetic import add
-from ..functional.matmul import matmul
 from ..functional.conv import conv2d
+from ..functional.matmul import matmul
 from ..functional.norm import batch_norm
 from ..functional.pooling import avg_pool2d
 from ..functional.reduction import mean

@@ -33,7 +33,8 @@ CPU_SECONDS = 400                 # far beyond any file's time limit: the grader
 
 def _sibling(name):
     """A module of this folder, loaded by path (this script runs outside the minise package)."""
-    spec = importlib.util.spec_from_file_location(f"_grader_{name}", os.path.join(os.path.dirname(__file__), f"{name}.py"))
+    path = os.path.join(os.path.dirname(__file__), f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_grader_{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -77,7 +78,7 @@ def confine(np, solution, audit, audit_hook=True):
             os.setsid()
         except (AttributeError, OSError):
             pass
-    import _posixsubprocess         # subprocess (numpy.testing imports it) may load, but never fork
+    import _posixsubprocess  # subprocess (numpy.testing imports it) may load, but never fork
     import subprocess
     for module in (_posixsubprocess, subprocess):
         for name in ("fork_exec", "_fork_exec"):
@@ -136,7 +137,8 @@ class Runner:
     def run_check(self, meta, arrays):
         """The solution's gradient checker on (inputs, gout, claimed gradients): its verdict."""
         count = meta["n_inputs"]
-        verdict = self.module.check_gradient(self.forward, tuple(arrays[:count]), arrays[count], tuple(arrays[count + 1:]))
+        inputs, gout, claimed = tuple(arrays[:count]), arrays[count], tuple(arrays[count + 1:])
+        verdict = self.module.check_gradient(self.forward, inputs, gout, claimed)
         if type(verdict).__name__ not in ("bool", "bool_"):          # Python's or NumPy's
             raise ValueError(f"check_gradient must return True or False, got {type(verdict).__name__}")
         return {"verdict": bool(verdict)}, []
@@ -187,7 +189,7 @@ def main(argv):
     here = os.path.dirname(os.path.realpath(__file__))
     sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != here] + [site]
     import numpy as np
-    import numpy.fft                # the parts NumPy loads lazily, loaded now
+    import numpy.fft  # the parts NumPy loads lazily, loaded now
     import numpy.lib.stride_tricks
     import numpy.linalg
     import numpy.random

@@ -105,7 +105,8 @@ class Solution:
         self.modified, self.backward_runs, self.printed, self.dead = [], 0, 0, None
         self._text = bytearray()
         source = read_source(self.path)                  # raises SourceError: the file is not gradable
-        argv = [sys.executable, "-I", "-S", SANDBOX, self.path, NUMPY_SITE] + ([] if audit_hook else ["--no-audit-hook"])
+        argv = [sys.executable, "-I", "-S", SANDBOX, self.path, NUMPY_SITE]
+        argv += [] if audit_hook else ["--no-audit-hook"]
         self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         cwd=os.path.dirname(SANDBOX))
         self.pipes = _Pipes(self.process.stdout.fileno(), self.process.stderr.fileno(), self._keep)

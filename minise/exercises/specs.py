@@ -133,7 +133,8 @@ EXERCISES = {e.name: e for e in [
     Exercise("conv2d_backward", "2-D convolution (stride, zero padding)",
              lambda x, w, b, stride, padding: conv2d(x, w, b, stride=stride, padding=padding), conv_cases, conv_large),
     Exercise("maxpool_backward", "2-D max pooling", lambda x, kernel_size, stride: max_pool2d(x, kernel_size, stride),
-             pool_cases, lambda rng: Case(["x"], [tie_free(rng, (8, 16, 32, 32))], [True], {"kernel_size": 2, "stride": 2}),
+             pool_cases,
+             lambda rng: Case(["x"], [tie_free(rng, (8, 16, 32, 32))], [True], {"kernel_size": 2, "stride": 2}),
              pool_kinks, "with a tie, the first maximum of the window in row-major order (smallest row, then "
              "smallest column) gets all of gout, as in PyTorch; the other tied elements get nothing from it"),
 ] + MORE + [CHECKER]}

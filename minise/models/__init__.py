@@ -8,11 +8,33 @@ Every model returns logits (no softmax). Parameter names follow torchvision's Re
 block of each residual block under ``se`` (``layer1.0.se.fc1.weight``).
 """
 from .blocks import SE_POSITIONS, BasicBlock, Bottleneck
-from .cifar import (CifarResNet, resnet20, resnet32, resnet56, resnet110, se_resnet20, se_resnet32, se_resnet56,
-                    se_resnet110)
+from .cifar import (
+                    CifarResNet,
+                    resnet20,
+                    resnet32,
+                    resnet56,
+                    resnet110,
+                    se_resnet20,
+                    se_resnet32,
+                    se_resnet56,
+                    se_resnet110,
+)
 from .registry import get_model, list_models
-from .resnet import (ResNet, resnet18, resnet34, resnet50, resnet101, resnet152, resnext50_32x4d, se_resnet18,
-                     se_resnet34, se_resnet50, se_resnet101, se_resnet152, se_resnext50_32x4d)
+from .resnet import (
+                    ResNet,
+                    resnet18,
+                    resnet34,
+                    resnet50,
+                    resnet101,
+                    resnet152,
+                    resnext50_32x4d,
+                    se_resnet18,
+                    se_resnet34,
+                    se_resnet50,
+                    se_resnet101,
+                    se_resnet152,
+                    se_resnext50_32x4d,
+)
 from .summary import ModelSummary, summary
 
 __all__ = ["BasicBlock", "Bottleneck", "ResNet", "CifarResNet", "SE_POSITIONS", "get_model", "list_models",

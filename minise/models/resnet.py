@@ -15,8 +15,8 @@ output channels and hidden = max(1, C // r):  2·C·hidden weights + hidden + C 
 """
 from .. import nn
 from ..arguments import positive_int
-from .blocks import BasicBlock, Bottleneck, check_image_batch, check_se_options, init_resnet_weights, projection
 from ..functional.activation import relu
+from .blocks import BasicBlock, Bottleneck, check_image_batch, check_se_options, init_resnet_weights, projection
 
 __all__ = ["BasicBlock", "Bottleneck", "ResNet", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
            "resnext50_32x4d", "se_resnet18", "se_resnet34", "se_resnet50", "se_resnet101", "se_resnet152",

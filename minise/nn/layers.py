@@ -56,8 +56,8 @@ class Conv2d(Module):
     def forward(self, x):
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             got = f"{x.shape[1]} channels" if x.ndim == 4 else f"{x.ndim} dimensions"
-            raise InputShapeError(self, f"{self.one_line()} expects an input of shape (N, {self.in_channels}, H, W) with "
-                                        f"{self.in_channels} channels, got shape {x.shape} ({got})")
+            raise InputShapeError(self, f"{self.one_line()} expects an input of shape (N, {self.in_channels}, H, W) "
+                                        f"with {self.in_channels} channels, got shape {x.shape} ({got})")
         return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
     def extra_repr(self):
@@ -95,8 +95,8 @@ class Linear(Module):
 
     def forward(self, x):
         if x.ndim < 1 or x.shape[-1] != self.in_features:
-            raise InputShapeError(self, f"{self.one_line()} expects inputs with {self.in_features} features in the last "
-                                        f"axis, got shape {x.shape} ({x.shape[-1] if x.ndim else 0} features)")
+            raise InputShapeError(self, f"{self.one_line()} expects inputs with {self.in_features} features in the "
+                                        f"last axis, got shape {x.shape} ({x.shape[-1] if x.ndim else 0} features)")
         return linear(x, self.weight, self.bias)
 
     def extra_repr(self):

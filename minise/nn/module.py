@@ -123,7 +123,8 @@ class Module:
             modules[name] = value
         elif name in modules:
             if value is not None:
-                raise TypeError(f"cannot assign {type(value).__name__} to child module {name!r}; expected a Module or None")
+                raise TypeError(f"cannot assign {type(value).__name__} to child module {name!r}; "
+                                "expected a Module or None")
             modules[name] = None
         elif name in buffers:
             value = value.data if isinstance(value, Tensor) else value

@@ -9,8 +9,8 @@ never unpickles.
 :func:`load_checkpoint` also checks the checkpoint's fields (``epoch`` an int, ``partial`` a dict
 of numbers, ...), so a damaged or hand-edited file is refused with one line that names the field.
 """
-import os
 import numbers
+import os
 
 from ..io import FileFormatError, load, save
 

@@ -97,7 +97,7 @@ def plot_metrics(runs, path, title=None):
     """
     if not have_matplotlib():
         return None
-    from matplotlib.figure import Figure         # no pyplot: the caller's backend and figures stay as they were
+    from matplotlib.figure import Figure  # no pyplot: the caller's backend and figures stay as they were
 
     runs = runs if isinstance(runs, dict) else {"": runs}
     figure = Figure(figsize=(10, 4))
