@@ -26,4 +26,4 @@ differences and their round-off), ``roundoff`` (naming the cause), ``report``.
 from .check import check_backward, gradcheck
 from .report import GradcheckError, GradcheckReport, GradcheckWarning, InputCheck
 
-__all__ = ["gradcheck", "check_backward", "GradcheckError", "GradcheckReport", "GradcheckWarning", "InputCheck"]
+__all__ = ["GradcheckError", "GradcheckReport", "GradcheckWarning", "InputCheck", "check_backward", "gradcheck"]

@@ -44,15 +44,15 @@ def _well_scaled(rng, shape):
 
 def _named(inputs):
     if isinstance(inputs, dict):
-        return [str(k) for k in inputs.keys()], list(inputs.values())
+        return [str(k) for k in inputs], list(inputs.values())
     inputs = list(inputs)
     return [str(i) for i in range(len(inputs))], inputs
 
 
 def _not_float64(names, dtypes):
     names = [n for n, d in zip(names, dtypes) if d != np.float64]
-    return [f"gradcheck: inputs {names} are not float64; the check runs on float64 copies, since float32 "
-            "rounding would swamp finite differences"] if names else []
+    return [(f"gradcheck: inputs {names} are not float64; the check runs on float64 copies, since float32 "
+             "rounding would swamp finite differences")] if names else []
 
 
 def _kinks(d, tol, rtol, eps):
@@ -74,7 +74,7 @@ def _check_input(subject, pos, analytic, probes, y0, eps, atol, rtol, rng, max_e
     tol = atol * scale + roundoff
     with np.errstate(invalid="ignore", over="ignore"):         # NaN and inf are reported, not warned about
         check = InputCheck(name, a.shape, gradient, numerical, picked, tol, rtol, _kinks(d, tol, rtol, eps), problems)
-    hint = eps_hint(name, eps, roundoff, atol * scale, check.all_zero)
+    hint = eps_hint(name, eps, roundoff, atol * scale, rtol * np.abs(numerical), check.all_zero)
     if looks_float32(gradient[0]):
         hint = FLOAT32_BACKWARD.format(name=name) if hint is None else hint
     return check, hint
@@ -86,8 +86,8 @@ def _forward_changes(subject):
     for name, a, p in zip(subject.names, subject.arrays, subject.pristine):
         change = first_change(p, a)
         if change:
-            said[name] = [f"forward changed this input in place (element {at(change[0], a.shape)} was "
-                          f"{change[1]:.6g}, now {change[2]:.6g}); work on a copy"]
+            said[name] = [(f"forward changed this input in place (element {at(change[0], a.shape)} was "
+                           f"{change[1]:.6g}, now {change[2]:.6g}); work on a copy")]
             a[...] = p
     return said
 

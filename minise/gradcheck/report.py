@@ -97,11 +97,11 @@ class GradcheckReport:
         return self.problems + [c.describe() for c in self.inputs if not c.passed]
 
     def __str__(self):
-        lines = [f"gradcheck {'passed' if self.passed else 'FAILED'} (float64 central differences, eps={self.eps:g}, "
-                 f"atol={self.atol:g}, rtol={self.rtol:g}; 2 random upstream gradients, 3 backward calls)",
+        lines = [(f"gradcheck {'passed' if self.passed else 'FAILED'} (float64 central differences, eps={self.eps:g}, "
+                  f"atol={self.atol:g}, rtol={self.rtol:g}; 2 random upstream gradients, 3 backward calls)"),
                  f"{'input':<12}{'shape':<18}{'checked':>8}{'max abs err':>13}{'max rel err':>13}  worst element"]
         for c in self.inputs:
-            lines.append(f"{str(c.name):<12}{str(c.shape):<18}{c.checked:>8}{c.max_abs_error:>13.2e}"
+            lines.append(f"{c.name!s:<12}{c.shape!s:<18}{c.checked:>8}{c.max_abs_error:>13.2e}"
                          f"{c.max_rel_error:>13.2e}  {c.worst_index}: analytic {c.analytic:.6g}, "
                          f"numerical {c.numerical:.6g}{'' if c.passed else '  <-- MISMATCH'}")
         lines += [f"problem: {p}" for p in self.problems + [p for c in self.inputs for p in c.problems]]

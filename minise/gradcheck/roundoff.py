@@ -64,13 +64,16 @@ def forward_hint(y0, insensitive, eps):
     return FLOAT32_FORWARD.format(why=why, eps=eps, err=6e-8 / eps)
 
 
-def eps_hint(name, eps, roundoff, tolerance, all_zero):
-    """The round-off sentence for one input when round-off exceeds ``tolerance`` (the absolute
-    tolerance atol·s) at most of its elements."""
-    over = roundoff > tolerance
+def eps_hint(name, eps, roundoff, absolute, relative, all_zero):
+    """The round-off sentence for one input, or None.
+
+    With a small eps (below 1e-8) it speaks when the round-off exceeds the absolute tolerance
+    (``absolute`` = atol·s) at most elements; otherwise only when it exceeds the whole tolerance
+    (``absolute + relative``), i.e. when round-off, not the tolerance, decides what passes."""
+    small = eps < 1e-8
+    over = roundoff > (absolute if small else absolute + relative)
     if all_zero or over.mean() <= 0.5:
         return None
-    small = eps < 1e-8
     because = f" with eps={eps:g}" if small else ", as the outputs are large beside this gradient"
     advice = "; use eps ≈ 1e-6 (round-off grows as eps shrinks)" if small else ""
     return EPS_TOO_SMALL.format(name=name, err=float(roundoff.max()), because=because, advice=advice)
