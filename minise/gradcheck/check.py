@@ -114,6 +114,8 @@ def _run(subject, eps, atol, rtol, seed, max_elements):
     float32 = forward_hint(y0, insensitive, eps)
     hints = ([float32] if float32 else []) + hints
     report = GradcheckReport(checks, atol, rtol, eps, general, hints)
+    if forward_problems:              # every evaluation changed the inputs again: the numbers mean nothing
+        return report, []
     return report, _warnings(checks, hints, eps)
 
 

@@ -114,7 +114,7 @@ class GradcheckReport:
 def raise_or_return(report, raise_exception):
     """Raise :class:`GradcheckError` naming every failure (and the likely causes), or return ``report``."""
     if raise_exception and not report:
-        message = "gradcheck failed for " + "; ".join(report.failures())
+        message = "gradcheck failed: " + "; ".join(report.failures())
         if report.hints:
             message += "\nlikely cause: " + " ".join(report.hints)
         raise GradcheckError(message + "\n" + str(report))
