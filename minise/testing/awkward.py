@@ -99,7 +99,8 @@ def _graph_cases():
     out += [
         ("transposed view -> relu·x", lambda t: F.mul(F.transpose(t, 1, 0), F.transpose(t, 1, 0)), x),
         ("strided slice -> matmul", lambda t: F.matmul(F.getitem(t, (slice(None), slice(None, None, 2))),
-                                                        F.transpose(F.getitem(t, (slice(1, None, 2), slice(0, 3))), 1, 0)), x),
+                                                        F.transpose(F.getitem(t, (slice(1, None, 2), slice(0, 3))),
+                                                                    1, 0)), x),
         ("sum over axis 0 keepdim", lambda t: F.sum(t, 0, True), x),
         ("mean over axis 1", lambda t: F.mean(t, 1), x),
         ("mean of everything", F.mean, x),
