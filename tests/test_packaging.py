@@ -131,3 +131,49 @@ def test_readme_links_work_on_the_package_index_page():
     targets = re.findall(r"\]\(([^)]*)\)", readme) + re.findall(r'(?:src|href)="([^"]*)"', readme)
     relative = [t for t in targets if not re.match(r"https?://", t)]
     assert not relative, f"relative links in README.md: {relative}"
+
+
+def _build_system_or_skip():
+    """The build system pyproject.toml names (setuptools>=61 and wheel), in this environment."""
+    pytest.importorskip("setuptools", minversion="61", reason="building needs setuptools>=61 (pyproject.toml)")
+    import importlib.util
+    if importlib.util.find_spec("wheel") is None and importlib.util.find_spec("setuptools.command.bdist_wheel") is None:
+        pytest.skip('building the wheel needs the build system of pyproject.toml: pip install "setuptools>=61" wheel')
+
+
+def test_the_sdist_and_wheel_build_without_warnings_and_carry_what_a_student_needs(tmp_path):
+    """The wheel holds the lessons, the exercise stubs and py.typed; neither the wheel nor the sdist holds a
+    reference solution (the sdist carries the planted wrong ones and the fixtures its own suite needs); and
+    setuptools has nothing to warn about in the package list or the manifest."""
+    import tarfile
+    import zipfile
+
+    from minise.exercises.handout import STUBS
+    _build_system_or_skip()
+    code = ("import sys; from setuptools import build_meta as b; out = sys.argv[1]; "   # setuptools rewrites argv
+            "print(b.build_sdist(out)); print(b.build_wheel(out))")
+    built = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+                           timeout=300, check=False)
+    assert built.returncode == 0, built.stderr[-2000:]
+    log = built.stdout + built.stderr
+    complaints = [line for line in log.splitlines()
+                  if re.search(r"warning|would be ignored|no previously-included|no files found", line, re.I)
+                  and "byte-compiling is disabled" not in line]
+    assert not complaints, "setuptools warns:\n" + "\n".join(complaints)
+    (wheel,), (sdist,) = tmp_path.glob("*.whl"), tmp_path.glob("*.tar.gz")
+    in_wheel = set(zipfile.ZipFile(wheel).namelist())
+    with tarfile.open(sdist) as archive:
+        in_sdist = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    answers = [n for n in in_wheel | in_sdist
+               if "exercise_solutions/" in n and n.endswith(".py") and "/wrong/" not in n]
+    assert answers == [], "the reference solutions are the answer key: they stay out of both"
+    assert {f"minise/exercises/stubs/{name}.py" for name in STUBS} <= in_wheel
+    assert {"minise/py.typed", "minise/data/digits.npz", "minise/data/DIGITS_LICENSE.txt"} <= in_wheel
+    lessons_shipped = {f"minise/_tutorials/{p.relative_to(ROOT / 'tutorials')}"
+                       for pattern in ("*.py", "*.md", "exercises/*.py") for p in (ROOT / "tutorials").glob(pattern)}
+    assert lessons_shipped <= in_wheel and any(n.startswith("minise/_tutorials/01_") for n in in_wheel)
+    assert not [n for n in in_wheel | in_sdist if "__pycache__" in n or n.endswith((".pyc", ".ipynb"))]
+    needed = {"tests/conftest.py", "tests/accuracy.py", "setup.py", "MANIFEST.in", "LICENSE", "minise/py.typed",
+              "tutorials/README.md", "benchmarks/run.py"}
+    assert needed <= in_sdist
+    assert {f"tests/{p.name}" for p in (ROOT / "tests").glob("test_*.py")} <= in_sdist
