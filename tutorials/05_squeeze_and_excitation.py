@@ -14,19 +14,20 @@
 # $$y_{nchw} = x_{nchw}\, s_{nc} \qquad \text{scale, channel by channel: } (N, C, H, W)$$
 #
 # The excitation is a bottleneck of two fully connected layers, FC → ReLU → FC → sigmoid, with a
-# reduction ratio r: the paper settles on r = 16, minise's default (`nn.SEBlock(C, reduction=16)`;
-# this lesson uses r = 4 so the tiny example keeps more than one hidden unit). The sigmoid lets
-# several channels be emphasised at once, where a softmax would make them compete.
+# reduction ratio r: the paper uses r = 16 for its models, minise's default too
+# (`nn.SEBlock(C, reduction=16)`; this lesson uses r = 4 so the tiny example keeps more than one
+# hidden unit). The sigmoid lets several channels be emphasised at once, where a softmax would make
+# them compete.
 #
 # The block costs 2C²/r weights and almost no arithmetic. What it buys, in the paper's own numbers
-# (Hu et al., arXiv 1709.01507 v4, ImageNet validation set, single 224×224 crop):
+# (Hu et al., arXiv 1709.01507 v4, top-1 error on the ImageNet validation set, single centre crop):
 #
-# * Table 2, rows ResNet-50 and SE-ResNet-50: the authors' re-implementation of ResNet-50 has
-#   24.80% top-1 / 7.48% top-5 error; adding SE blocks gives 23.29% / 6.62%, for about 10% more
-#   parameters and 3.87 against 3.86 GFLOPs.
-# * The ablation tables (Sec. 6) train in another setting, with their own ResNet-50 baseline of
-#   23.30% top-1; there SE-ResNet-50 with r = 16 reaches 22.28% (Table 10, the reduction-ratio
-#   ablation, row r = 16). Compare a number only with the baseline of its own table.
+# * Table 2: the authors' re-implementation of ResNet-50 has 24.80% top-1 error (the table also
+#   lists 24.7% for ResNet-50 as first published); adding SE blocks gives 23.29%, for about 2.5
+#   million parameters on top of about 25 million (about 10% more) and little extra computation.
+# * The ablation studies (Sec. 6, Tables 10–15) train with another schedule, and so have their own
+#   ResNet-50 baseline: 23.30% top-1. There SE-ResNet-50 with r = 16 reaches 22.28%, a row that
+#   every one of those tables repeats. Compare a number only with the baseline of its own table.
 # * SENets were the basis of the winning ILSVRC 2017 classification entry (2.251% top-5 error).
 
 # %%
@@ -197,6 +198,7 @@ shrink_random, shrink_aligned = share[False, 4] / share[False, 56], share[True, 
 print(f"from 4×4 to 56×56 the squeeze path's share shrinks {shrink_random:.1f}× (random gy), "
       f"{shrink_aligned:.1f}× (gy = x); 1/√HW predicts {np.sqrt(56 * 56 / 16):.0f}×, 1/HW {56 * 56 // 16}×")
 assert 7 < shrink_random < 28 and 0.5 < shrink_aligned < 2
+assert share[False, 4] > 0.02 and share[False, 56] < 0.01     # several percent at 4×4, under 1% at 56×56
 
 # %% [markdown]
 # With random gradients, as every gradient check uses, the squeeze path is several percent of gx

@@ -176,20 +176,22 @@ if figure is not None:
 # ## Beside the paper
 #
 # The paper's ablations (arXiv 1709.01507 v4, Sec. 6) train SE-ResNet-50 on ImageNet (1.28
-# million training images, 50,000 validation images, top-1 error from a single 224×224 crop), with
-# a ResNet-50 baseline of 23.30% top-1 error in that setting:
+# million training images; top-1 error on the 50,000 validation images, single centre crop), with
+# a training schedule of their own and so a ResNet-50 baseline of their own: 23.30% top-1 error.
+# Every ablation table repeats the default SE-ResNet-50 (r = 16) at 22.28%.
 #
-# * **Reduction ratio** (Table 10): with $r = 16$ SE-ResNet-50 reaches 22.28% top-1 error (row
-#   $r = 16$); the paper finds performance robust over a range of $r$ and picks 16 as a balance of
-#   accuracy and parameters.
+# * **Reduction ratio**: the paper finds the error fairly stable over a range of $r$ and keeps
+#   $r = 16$ as a balance of accuracy and parameters.
+# * **Squeeze**: max pooling works as a squeeze too; the paper keeps global average pooling.
+# * **Excitation** (Table 12, not run here): the sigmoid against other non-linearities; lesson 11
+#   shows what a ReLU does in its place.
 # * **Which stages** (Table 13): SE added to one stage of ResNet-50 at a time, against SE in all
 #   of them.
-# * **Position** (Sec. 6.5, Fig. 5): "standard", "pre" and "identity" are about equally good;
-#   "post" (SE after the sum, scaling the identity path too) is worse.
-# * **Squeeze**: max pooling works as a squeeze too; the paper keeps global average pooling.
+# * **Position**: "pre" and "identity" do about as well as the standard position; "post" (SE after
+#   the sum, scaling the identity path too) is worse.
 #
-# Those are the findings we checked against the paper's text; read the tables themselves for every
-# row's figures, and compare a row only with the baseline of its own table.
+# Those are the findings, in words; read the tables themselves for every row's figures, and compare
+# a row only with the baseline of its own table.
 #
 # **What this scale can show.** That every variant trains, that the parameter cost follows
 # $\frac{2}{r}\sum_s N_s C_s^2$ exactly, and how large the seed-to-seed spread is against any

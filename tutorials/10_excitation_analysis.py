@@ -2,7 +2,7 @@
 # # 10. What the excitations say: class-specificity by depth
 #
 # An SE block computes, for every image, one gate value per channel: $s = \sigma(W_2\,\delta(W_1 z))$
-# with $z$ the channel means. Section 7.2 of the SENet paper (Hu et al., arXiv 1709.01507 v4) looks
+# with $z$ the channel means. Near its end, the SENet paper (Hu et al., arXiv 1709.01507 v4) looks
 # at these gates on a trained SE-ResNet-50: for images of a few classes it plots the mean gate of
 # each channel at blocks of increasing depth, and reads that early gates are much the same for
 # every class while later ones differ more and more between classes: early layers excite general
