@@ -206,11 +206,13 @@ if not FAST:                                                       # well above 
     assert all(r["test"] > 0.5 for runs in results.values() for r in runs)
 
 # %% [markdown]
-# On so small a data set the gap between the two models is of the size of the seed-to-seed spread
-# (the line above says which, for this run): the SENet paper's gains were measured on ImageNet,
-# averaged over 1.28 million training images. CIFAR-10 (`minise.data.CIFAR10`) is a harder test of
+# Whether the gap between the two models stands out from the seed-to-seed spread is printed above,
+# for this run. On so small a data set it easily does not: the SENet paper's gains were measured on
+# ImageNet, with 1.28 million training images. CIFAR-10 (`minise.data.CIFAR10`) is a harder test of
 # the same code. The time per epoch is a median over the three runs of each model on the machine
-# printed above; an SE block's cost is mostly the extra small ops per residual block, not arithmetic.
+# printed above (on a busy machine, and in the fast mode's tiny runs, it is noisy). The SE blocks
+# are a tiny share of the arithmetic (lesson 6 counted their multiply-accumulates), so whatever
+# extra time they take is the cost of their extra small ops per residual block, not arithmetic.
 #
 # ## Curves
 #

@@ -67,7 +67,7 @@ with strict_device.enabled():
 # Here is a Leaky-ReLU written wrong, then right:
 
 # %%
-class LeakyReLUHostOnly(minise.Function):
+class LeakyReLUFunctionHostOnly(minise.Function):
     def forward(self, x):
         self.save_for_backward(x=x)
         return np.where(np.asarray(x) > 0, x, 0.1 * x)             # np.asarray: host only
@@ -76,7 +76,7 @@ class LeakyReLUHostOnly(minise.Function):
         return (gy * np.where(self.saved.x > 0, 1.0, 0.1),)
 
 
-class LeakyReLU(minise.Function):
+class LeakyReLUFunction(minise.Function):
     """y = x for x > 0, 0.1·x otherwise.   Backward: gx = gy · (1 or 0.1)."""
 
     def forward(self, x):
@@ -91,16 +91,16 @@ class LeakyReLU(minise.Function):
 
 data = np.random.default_rng(2).standard_normal((3, 4))
 ran = {}
-for op in (LeakyReLUHostOnly, LeakyReLU):
+for op in (LeakyReLUFunctionHostOnly, LeakyReLUFunction):
     with strict_device.enabled() as xp:
         try:
             t = Tensor(xp.asarray(data), requires_grad=True)
             op()(t).sum().backward()
             ran[op.__name__] = backend.device_of(t.grad)
-            print(f"{op.__name__:>17}: ran on the device, grad on {ran[op.__name__]}")
+            print(f"{op.__name__:>25}: ran on the device, grad on {ran[op.__name__]}")
         except TypeError as error:
-            print(f"{op.__name__:>17}: {type(error).__name__}: {str(error)[:90]}...")
-assert ran == {"LeakyReLU": "cuda"}                    # the host-only op was refused, the portable one ran
+            print(f"{op.__name__:>25}: {type(error).__name__}: {str(error)[:90]}...")
+assert ran == {"LeakyReLUFunction": "cuda"}                    # the host-only op was refused, the portable one ran
 
 # %% [markdown]
 # The stand-in refused the hidden host conversion, exactly as CuPy would, on a machine without a
@@ -111,7 +111,7 @@ assert ran == {"LeakyReLU": "cuda"}                    # the host-only op was re
 # And the portable op is just as checkable as any other:
 
 # %%
-print(minise.gradcheck(lambda t: LeakyReLU()(t), [Tensor(data + 0.05 * np.sign(data), requires_grad=True)], seed=0))
+print(minise.gradcheck(lambda t: LeakyReLUFunction()(t), [Tensor(data + 0.05 * np.sign(data), requires_grad=True)], seed=0))
 
 # %% [markdown]
 # ## What the stand-in does not tell you
@@ -126,7 +126,7 @@ print(minise.gradcheck(lambda t: LeakyReLU()(t), [Tensor(data + 0.05 * np.sign(d
 if HAVE_GPU:
     with minise.use_backend("cupy"):
         t = Tensor(data, dtype="float32").to("cuda")
-        on_gpu = LeakyReLU()(t)
+        on_gpu = LeakyReLUFunction()(t)
         print("on the real GPU:", on_gpu.device)
         assert on_gpu.device == "cuda" and np.allclose(on_gpu.to("cpu").data, np.where(data > 0, data, 0.1 * data),
                                                        rtol=1e-6)

@@ -169,12 +169,14 @@ for what, value in norms.items():
 np.testing.assert_allclose(x_short.grad + x_branch.grad, whole, rtol=1e-5, atol=1e-6)
 np.testing.assert_allclose(seen["dut"], x_short.grad, rtol=1e-6)   # both are g = ∂L/∂y ⊙ [y > 0]
 np.testing.assert_allclose(squeeze_path, squeeze_path[:, :, :1, :1] * np.ones((1, 1, 4, 4)), rtol=1e-4, atol=1e-7)
-print("shortcut + branch = the block's gradient; the squeeze path is constant over each channel's pixels")
+assert norms["SE squeeze path"] < norms["SE scale path"] / 5
+print("shortcut + branch = the block's gradient; the squeeze path is constant over each channel's pixels, "
+      "and much smaller than the scale path")
 
 # %% [markdown]
 # The gradient into the SE block's output equals the shortcut's: both are $g$, the gradient of
-# the sum. The squeeze path is usually much smaller than the scale path (it carries $\frac{1}{HW}$ of a
-# sum over the map, lesson 5), so a bug in it hides easily behind the scale path: this is the
+# the sum. The squeeze path is much smaller than the scale path here (it carries $\frac{1}{HW}$ of
+# a sum over the map, lesson 5), so a bug in it hides easily behind the scale path: this is the
 # reason SE blocks are gradient-checked at small sizes.
 #
 # ## 4. Vanishing and exploding gradients, and how they show
@@ -255,8 +257,9 @@ if figure is not None:
 #
 # Every op in minise has its own gradient test, but a model composes them: residual sums, the SE
 # block's two paths, batch statistics shared by the whole batch. `minise.gradcheck` checks a whole
-# function against central finite differences in float64, with a random upstream gradient. To let
-# it perturb parameters, run the model with the checked tensors swapped in for its parameters.
+# function as it checks one op (lesson 2): central finite differences in float64, two random
+# upstream gradients, backward three times over the recorded graph. To let it perturb parameters,
+# run the model with the checked tensors swapped in for its parameters.
 
 # %%
 def with_parameters(model, names):
