@@ -54,6 +54,7 @@ w = rng.standard_normal((4, 3, 3, 3))
 b = rng.standard_normal(4)
 y_loops = conv_loops(x, w, b, stride=2, padding=1)
 print("y shape", y_loops.shape, "= (N, F, ⌊(7 + 2 − 3)/2⌋ + 1, ...)")
+assert y_loops.shape == (2, 4, (7 + 2 - 3) // 2 + 1, (7 + 2 - 3) // 2 + 1)
 
 # %% [markdown]
 # ## im2col: the whole convolution as one matrix product
@@ -163,6 +164,16 @@ F.conv2d(tx, tw, tb, stride=2, padding=1).backward(gy)
 for name, ours, theirs in [("gx", gx, tx.grad), ("gw", gw, tw.grad), ("gb", gb, tb.grad)]:
     print(f"{name}: ours vs minise, max difference {np.abs(ours - theirs).max():.1e}")
     assert np.allclose(ours, theirs)
+
+# stride 1, no padding: gx is the "full" correlation of gy (padded by k − 1) with the flipped kernel,
+# input and output channels swapped: w_flip[c, f, p, q] = w[f, c, kH − 1 − p, kW − 1 − q]
+_, cols1 = conv_im2col(x, w, b)
+gy1 = rng.standard_normal((2, 4, 5, 5))
+gx1 = conv_backward(gy1, x, w, cols1)[0]
+w_flip = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)                   # (C, F, kH, kW)
+full = conv_loops(gy1, w_flip, np.zeros(3), padding=2)               # (N, C, 7, 7)
+print(f"stride 1: col2im vs full correlation with the flipped kernel, max difference {np.abs(gx1 - full).max():.1e}")
+assert np.allclose(gx1, full)
 
 # %% [markdown]
 # And the proof that minise's backward is right does not depend on our derivation at all:

@@ -114,6 +114,10 @@ gz = rng.standard_normal(z.shape)
 z.backward(gz)
 assert np.allclose(xa.grad, np.broadcast_to(gz / 16, xa.shape))
 print("global average pool: z", z.shape, " gx = gz / (H·W) everywhere: ok")
+t_avg = Tensor(rng.standard_normal((1, 2, 6, 6)), requires_grad=True)
+g_avg = rng.standard_normal((1, 2, 2, 2))
+F.avg_pool2d(t_avg, 3).backward(g_avg)                                # 3×3 windows, stride 3: no overlap
+assert np.allclose(t_avg.grad, np.kron(g_avg, np.ones((3, 3))) / 9)   # each window's gy, spread evenly: gy / (k·k)
 print(minise.gradcheck(lambda a: F.avg_pool2d(a, 3, stride=2, padding=1), [Tensor(rng.standard_normal((1, 2, 5, 5)),
                                                                                 requires_grad=True)], seed=0))
 
