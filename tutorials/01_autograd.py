@@ -17,7 +17,7 @@ import numpy as np
 from lesson_figures import show_dot  # tutorials/lesson_figures.py: inline in Jupyter, a PNG file otherwise
 
 import minise
-import minise.functional as F
+import minise.functional as F  # the same module as minise.nn.functional (PyTorch's spelling)
 import minise.viz
 
 FAST = os.environ.get("MINISE_FAST") == "1"        # the test suite's quick mode (unused here: it is fast)
@@ -43,7 +43,7 @@ rng = np.random.default_rng(0)
 # which op made which value from which inputs; then visit the ops backwards, in an order that lets
 # every gradient arrive in full before it is passed on.
 #
-# ## Build it yourself: an engine in 60 lines
+# ## Build it yourself: an engine in under 40 lines
 #
 # A `Tensor` here holds an array, its `.grad`, the tensors it was made from (`parents`) and a
 # `rule` that maps the gradient of this tensor to one gradient per parent. Each op is a small
