@@ -25,6 +25,8 @@ Conventions every op follows:
   are released after backward (or at once, when no gradient is wanted), so a graph keeps only what
   it must. Hyper-parameters (stride, dim, ...) are set in ``__init__`` and never change.
 * An input may be None (an absent bias): ``forward`` receives None and ``backward`` returns None.
+* An instance is one node of the graph: it records one call. Calling it again once it has
+  recorded one is refused (the second call would overwrite what the first one's backward needs).
 """
 import numpy as np
 
@@ -108,6 +110,11 @@ class Function:
         raise NotImplementedError(f"{type(self).__name__} must define backward(self, gy)")
 
     def __call__(self, *inputs):
+        if self.__dict__.get("edges") is not None:
+            raise RuntimeError(f"this {type(self).__name__} instance already recorded a call in the graph, and a "
+                               "second call would overwrite what its backward needs; make a new instance for "
+                               f"every call: {type(self).__name__}(...)(x), not op = {type(self).__name__}(...) "
+                               "used twice")
         tensors = [_as_input(x) for x in inputs]
         arrays = [None if t is None else t.data for t in tensors]
         check_same_device(arrays, f"{type(self).__name__}")

@@ -16,7 +16,9 @@ The procedure, for a subject (see ``subjects``):
    where s = the largest |numerical| of that input, clipped to [1e-8, 1]: below 1 the absolute
    tolerance shrinks with the gradient, so an op whose values are ~1e-6 is checked as strictly as
    one whose values are ~1, and the round-off term keeps the check honest when ε is small;
-5. say why, when it can: kinks, a gradient below round-off, float32 inside, ε too small.
+5. once everything agrees, run forward and backward again on strided and on float32 copies of
+   the inputs (``variants``): the gradients must not change;
+6. say why, when it can: kinks, a gradient below round-off, float32 inside, ε too small.
 """
 from __future__ import annotations
 
@@ -30,8 +32,9 @@ from ..tensor import Tensor
 from .differences import Differences, pick_elements
 from .guarded import at, call_three_times, first_change
 from .report import GradcheckReport, GradcheckWarning, InputCheck, raise_or_return
-from .roundoff import FLOAT32_BACKWARD, eps_hint, forward_hint, ignores_small_changes, looks_float32
+from .roundoff import FLOAT32_BACKWARD, eps_hint, fits_float32, forward_hint, ignores_small_changes, looks_float32
 from .subjects import ArraySubject, TensorSubject
+from .variants import try_variants
 
 SMALLEST_SCALE = 1e-8        # below this, a gradient's absolute tolerance stops shrinking with it
 ROUNDOFF_ALLOWANCE = 4       # finite differences may be off by this many times their estimated round-off
@@ -50,9 +53,27 @@ def _named(inputs):
 
 
 def _not_float64(names, dtypes):
-    names = [n for n, d in zip(names, dtypes) if d != np.float64]
-    return [(f"gradcheck: inputs {names} are not float64; the check runs on float64 copies, since float32 "
-             "rounding would swamp finite differences")] if names else []
+    named = [f"{n} ({np.dtype(d).name})" for n, d in zip(names, dtypes) if d != np.float64]
+    return [(f"gradcheck: inputs {', '.join(named)} are not float64; the check runs on float64 copies, since "
+             "the rounding of lower precisions would swamp finite differences")] if named else []
+
+
+def _refuse_kinds(names, dtypes):
+    """Complex, boolean and non-numeric inputs get one clear error (the checker checks real functions)."""
+    for name, d in zip(names, dtypes):
+        kind = np.dtype(d).kind
+        if kind == "c":
+            raise TypeError(f"gradcheck: input {name} is complex ({np.dtype(d).name}); the checker checks "
+                            "real-valued functions of real inputs: pass the real and imaginary parts as two inputs")
+        if kind not in "fiu":
+            raise TypeError(f"gradcheck: input {name} has dtype {np.dtype(d).name}; expected a floating-point "
+                            "array (integers are converted to float64)")
+
+
+def _empty(names, shapes):
+    named = [f"{n} {tuple(s)}" for n, s in zip(names, shapes) if int(np.prod(s)) == 0]
+    return [f"gradcheck: inputs {', '.join(named)} have no elements, so there is nothing to check for them"] \
+        if named else []
 
 
 def _kinks(d, tol, rtol, eps):
@@ -74,6 +95,7 @@ def _check_input(subject, pos, analytic, probes, y0, eps, atol, rtol, rng, max_e
     tol = atol * scale + roundoff
     with np.errstate(invalid="ignore", over="ignore"):         # NaN and inf are reported, not warned about
         check = InputCheck(name, a.shape, gradient, numerical, picked, tol, rtol, _kinks(d, tol, rtol, eps), problems)
+    check.floor = None if check.all_zero else float(np.max(tol, initial=0.0))   # for the reruns (``variants``)
     hint = eps_hint(name, eps, roundoff, atol * scale, rtol * np.abs(numerical), check.all_zero)
     if looks_float32(gradient[0]):
         hint = FLOAT32_BACKWARD.format(name=name) if hint is None else hint
@@ -107,16 +129,36 @@ def _run(subject, eps, atol, rtol, seed, max_elements):
         check, hint = _check_input(subject, pos, analytic, probes, y0, eps, atol, rtol, rng, max_elements, problems)
         checks.append(check)
         hints += [hint] if hint else []
-    responsive = any(not c.all_zero for c in checks)
+    variants = _variants(subject, probes[0], analytic[0], checks, general, y0)
+    responsive = any(c.checked and not c.all_zero for c in checks)
     insensitive = responsive and ignores_small_changes(
         subject.evaluate, [subject.arrays[k] for k in subject.checked],
         [subject.pristine[k] for k in subject.checked], y0)
-    float32 = forward_hint(y0, insensitive, eps)
+    float32 = forward_hint(y0, insensitive, eps, fits_float32([subject.arrays[k] for k in subject.checked]))
     hints = ([float32] if float32 else []) + hints
-    report = GradcheckReport(checks, atol, rtol, eps, general, hints)
+    report = GradcheckReport(checks, atol, rtol, eps, general, hints, variants)
     if forward_problems:              # every evaluation changed the inputs again: the numbers mean nothing
         return report, []
     return report, _warnings(checks, hints, eps)
+
+
+def _variants(subject, probe, analytic, checks, general, y0):
+    """The strided and float32 runs (``variants``): their findings join the checks' problems.
+    Skipped once something has failed already (the runs would only repeat it) and float32 near kinks."""
+    if general or any(not c.passed for c in checks):
+        return {}
+    names = [c.name for c in checks]
+    said, ran = try_variants(subject, probe, analytic, names, [c.shape for c in checks],
+                             [c.floor for c in checks], y0,
+                                float32_too=not any(c.kinks for c in checks))
+    for name, sentence in said:
+        if name is None:
+            general.append(sentence)
+        else:
+            check = checks[names.index(name)]
+            check.problems.append(sentence)
+            check.passed = False
+    return ran
 
 
 def _warnings(checks, hints, eps):
@@ -147,7 +189,9 @@ def gradcheck(fn: Callable[..., Tensor | tuple[Tensor, ...]], inputs: Sequence[T
 
     Backward runs three times over the recorded graph (upstream gradients v₁, v₂, v₁), on fresh
     copies of each upstream gradient; writing into them or into an input fails the check, and so
-    does answering differently the second time. Returns a :class:`GradcheckReport`; raises
+    does answering differently the second time. Then forward and backward run once more on strided
+    and once on float32 copies of the inputs (skipped when ``fn`` raises there, say because it mixes
+    in float64 arrays of its own); a different gradient fails. Returns a :class:`GradcheckReport`; raises
     :class:`GradcheckError` on any failure unless ``raise_exception=False``. Doubts (kinks, float32
     inside ``fn``, eps too small for the round-off) are :class:`GradcheckWarning`\\ s.
     """
@@ -156,8 +200,9 @@ def gradcheck(fn: Callable[..., Tensor | tuple[Tensor, ...]], inputs: Sequence[T
         raise TypeError("gradcheck inputs must be Tensors (use minise.check_backward for raw arrays)")
     if not any(t.requires_grad for t in tensors):
         raise ValueError("gradcheck: no input has requires_grad=True, so there is nothing to check")
-    notes = _not_float64([n for n, t in zip(names, tensors) if t.requires_grad],
-                         [t.dtype for t in tensors if t.requires_grad])
+    wanted = [(n, t) for n, t in zip(names, tensors) if t.requires_grad]
+    notes = _not_float64([n for n, _ in wanted], [t.dtype for _, t in wanted]) + \
+        _empty([n for n, _ in wanted], [t.shape for _, t in wanted])
     report, said = _run(TensorSubject(fn, tensors, names), eps, atol, rtol, seed, max_elements)
     for message in notes + said:
         warnings.warn(message, GradcheckWarning, stacklevel=2)
@@ -177,10 +222,15 @@ def check_backward(forward: Callable[..., tuple[Any, Any]], backward: Callable[.
     copies (with a warning for the others, as in :func:`gradcheck`). ``backward`` is called three
     times with the same ``cache`` (upstream gradients v₁, v₂, v₁), each time on a fresh ``gout``:
     a backward that writes into ``gout``, into an input or into its cache, or that is right only
-    the first time, fails. Returns a :class:`GradcheckReport` like :func:`gradcheck`.
+    the first time, fails; so does one right only for contiguous or only for float64 arrays (see
+    :func:`gradcheck`). A forward may return several outputs, ``((out1, out2), cache)``: backward
+    then gets a tuple of upstream gradients. Returns a :class:`GradcheckReport` like :func:`gradcheck`.
     """
     names, arrays = _named(inputs)
-    notes = _not_float64(names, [a.dtype for a in arrays])
+    if not all(hasattr(a, "dtype") and hasattr(a, "shape") for a in arrays):
+        raise TypeError("check_backward inputs must be arrays (use minise.gradcheck for Tensors)")
+    _refuse_kinds(names, [a.dtype for a in arrays])
+    notes = _not_float64(names, [a.dtype for a in arrays]) + _empty(names, [a.shape for a in arrays])
     report, said = _run(ArraySubject(forward, backward, arrays, names), eps, atol, rtol, seed, max_elements)
     for message in notes + said:
         warnings.warn(message, GradcheckWarning, stacklevel=2)

@@ -52,6 +52,25 @@ def _not_finite(g, shape):
             f"first at {where}); a gradient must be finite")
 
 
+def _later_changes(handed, returned, general, per_input, names):
+    """After every call: did a later call change what an earlier one was given or gave back?"""
+    for call, upstream in enumerate(handed):
+        for j, (g, kept) in enumerate(upstream):
+            change = first_change(kept, g)
+            if change and not general:
+                general.append(f"backward wrote into the upstream gradient of call {call + 1} during a later call "
+                               f"(output {j}, element {at(change[0], kept.shape)} was {change[1]:.6g}, now "
+                               f"{change[2]:.6g}); it keeps the array it was given and writes into it later")
+    for call, grads in enumerate(returned):
+        for name, (g, kept) in zip(names, grads):
+            change = None if g is None else first_change(kept, g)
+            if change and not any("handed out" in s for s in per_input[name]):
+                per_input[name].append(
+                    f"the gradient handed out by call {call + 1} was changed by a later call (element "
+                    f"{at(change[0], kept.shape)} was {change[1]:.6g}, now {change[2]:.6g}); backward keeps the "
+                    "array it returns and writes into it again")
+
+
 def call_three_times(backward, split, probes, names, arrays, pristine, checked):
     """Call ``backward(split(v))`` for v = probes[0], probes[1], probes[0].
 
@@ -60,15 +79,21 @@ def call_three_times(backward, split, probes, names, arrays, pristine, checked):
     arrays    the inputs backward could reach, and their ``pristine`` copies (restored after each call)
     checked   positions in ``arrays`` of the inputs whose gradients backward returns, in order
     Returns (analytic, general problems, problems per input name); ``analytic[p][k]`` is the k-th
-    checked input's gradient for probe p, as float64 NumPy arrays.
+    checked input's gradient for probe p, as float64 NumPy arrays. The upstream gradients handed to
+    backward and the gradients it returned are kept, with copies, until every call is over: a
+    backward that changes them later (it keeps a reference) is caught too.
     """
     general, per_input = [], {n: [] for n in names}
     shapes = [tuple(arrays[k].shape) for k in checked]
-    answers = []
+    checked_names = [names[c] for c in checked]
+    answers, handed, returned = [], [], []
     for probe in (0, 1, 0):
         upstream = split(probes[probe])
         kept = [to_numpy(g).copy() for g in upstream]
-        grads = _grads_as_numpy(backward(upstream), shapes)
+        raw = list(backward(upstream))
+        grads = _grads_as_numpy(raw, shapes)
+        handed.append(list(zip(upstream, kept)))
+        returned.append([(g, grads[k]) for k, g in enumerate(raw)])
         for j, (g, k) in enumerate(zip(upstream, kept)):
             change = first_change(k, g)
             if change and not general:
@@ -85,7 +110,8 @@ def call_three_times(backward, split, probes, names, arrays, pristine, checked):
                         "would go on with the damaged values")
                 a[...] = p
         answers.append(grads)
-    for k, name in enumerate(names[c] for c in checked):
+    _later_changes(handed, returned, general, per_input, checked_names)
+    for k, name in enumerate(checked_names):
         change = first_change(answers[0][k], answers[2][k], REPEAT_RTOL)
         if change:
             per_input[name].append(

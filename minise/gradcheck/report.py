@@ -75,11 +75,13 @@ class GradcheckReport:
     inputs    one :class:`InputCheck` per checked input (``report["x"]`` finds one by name)
     problems  sentences about the backward as a whole (it wrote into its upstream gradient, ...)
     hints     the likely causes the checker recognised (float32 inside the function, eps too small)
+    variants  the reruns on strided and on float32 inputs: "checked", or why they were skipped
     ``str(report)`` prints a table.
     """
 
-    def __init__(self, inputs, atol, rtol, eps, problems=(), hints=()):
+    def __init__(self, inputs, atol, rtol, eps, problems=(), hints=(), variants=None):
         self.inputs, self.atol, self.rtol, self.eps = inputs, atol, rtol, eps
+        self.variants = dict(variants or {})          # "strided" / "float32" -> checked, or why skipped
         self.problems, self.hints = list(problems), list(hints)
         self.passed = all(c.passed for c in inputs) and not self.problems
 
@@ -97,18 +99,28 @@ class GradcheckReport:
         return self.problems + [c.describe() for c in self.inputs if not c.passed]
 
     def __str__(self):
-        lines = [(f"gradcheck {'passed' if self.passed else 'FAILED'} (float64 central differences, eps={self.eps:g}, "
-                  f"atol={self.atol:g}, rtol={self.rtol:g}; 2 random upstream gradients, 3 backward calls)"),
-                 f"{'input':<12}{'shape':<18}{'checked':>8}{'max abs err':>13}{'max rel err':>13}  worst element"]
+        reruns = "".join(f", {kind} inputs {what}" for kind, what in self.variants.items())
+        header = (f"gradcheck {'passed' if self.passed else 'FAILED'} (float64 central differences, eps={self.eps:g}, "
+                  f"atol={self.atol:g}, rtol={self.rtol:g}; 2 random upstream gradients, 3 backward calls{reruns})")
+        rows = [("input", "shape", "checked", "max abs err", "max rel err", "worst element")]
         for c in self.inputs:
-            lines.append(f"{c.name!s:<12}{c.shape!s:<18}{c.checked:>8}{c.max_abs_error:>13.2e}"
-                         f"{c.max_rel_error:>13.2e}  {c.worst_index}: analytic {c.analytic:.6g}, "
-                         f"numerical {c.numerical:.6g}{'' if c.passed else '  <-- MISMATCH'}")
+            rows.append((str(c.name), str(c.shape), str(c.checked), f"{c.max_abs_error:.2e}", f"{c.max_rel_error:.2e}",
+                         f"{c.worst_index}: analytic {c.analytic:.6g}, numerical {c.numerical:.6g}"
+                         + ("" if c.passed else "  <-- MISMATCH")))
+        lines = [header] + table(rows, right=(2, 3, 4))
         lines += [f"problem: {p}" for p in self.problems + [p for c in self.inputs for p in c.problems]]
         lines += [f"likely cause: {h}" for h in self.hints]
         return "\n".join(lines)
 
     __repr__ = __str__
+
+
+def table(rows, right=()):
+    """Lines of ``rows`` (tuples of strings) in columns as wide as their widest cell, two spaces
+    apart; the columns numbered in ``right`` are aligned to the right."""
+    widths = [max(len(row[j]) for row in rows) for j in range(len(rows[0]))]
+    return ["  ".join(cell.rjust(w) if j in right else cell.ljust(w) for j, (cell, w) in enumerate(zip(row, widths)))
+            .rstrip() for row in rows]
 
 
 def raise_or_return(report, raise_exception):

@@ -12,7 +12,7 @@ Two causes are recognised:
 """
 import numpy as np
 
-from ..backend import device_of, get_array_module, to_device
+from ..backend import device_of, get_array_module, to_device, to_numpy
 
 FLOAT32_BITS, SHORT_BITS = 24, 12
 
@@ -53,9 +53,17 @@ EPS_TOO_SMALL = ("finite differences of input {name} carry round-off of up to ~{
                  "it and is blunter for it{advice}")
 
 
-def forward_hint(y0, insensitive, eps):
-    """The float32 sentence for the outputs ``y0``, or None."""
-    if looks_float32(y0):
+def fits_float32(arrays):
+    """True when every value of every array survives a round trip through float32 (float16 or
+    float32 data copied to float64): then outputs that fit float32 say nothing about the function."""
+    return all(np.array_equal(np.asarray(to_numpy(a)).astype(np.float32).astype(np.float64), to_numpy(a))
+               for a in arrays)
+
+
+def forward_hint(y0, insensitive, eps, short_inputs=False):
+    """The float32 sentence for the outputs ``y0``, or None (``short_inputs``: the inputs themselves
+    fit float32, so only the insensitivity to small changes is evidence)."""
+    if looks_float32(y0) and not short_inputs:
         why = "all fit float32's 24-bit mantissa"
     elif insensitive:
         why = "do not change when the inputs move by one part in 1e10"
@@ -72,7 +80,7 @@ def eps_hint(name, eps, roundoff, absolute, relative, all_zero):
     (``absolute + relative``), i.e. when round-off, not the tolerance, decides what passes."""
     small = eps < 1e-8
     over = roundoff > (absolute if small else absolute + relative)
-    if all_zero or over.mean() <= 0.5:
+    if all_zero or over.size == 0 or over.mean() <= 0.5:
         return None
     because = f" with eps={eps:g}" if small else ", as the outputs are large beside this gradient"
     advice = "; use eps ≈ 1e-6 (round-off grows as eps shrinks)" if small else ""

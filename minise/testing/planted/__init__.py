@@ -10,7 +10,9 @@ the name fails every ``wrong`` and passes every ``right``: the right twin proves
 away from kinks and ties, so a failure can only be the planted bug. The kinds range from the slips
 everyone makes (a sign, a missing factor, a wrong axis) to what a single comparison cannot see
 (an error invisible to an all-ones upstream gradient, a backward that writes into its arguments or is
-right only on its first call, NaN, float32 round-off).
+right only on its first call, NaN, float32 round-off), to backwards right only under the conditions a
+checker happens to try (contiguous float64 arrays, the first few calls) or that write later into
+arrays they kept.
 
     from minise.testing.planted import catalogue
     for bug in catalogue():
@@ -18,10 +20,10 @@ right only on its first call, NaN, float32 round-off).
 
 ``benchmarks/gradcheck_catalogue.py`` runs it through minise and through PyTorch's gradcheck.
 """
-from . import elementwise, linear_algebra, misbehaviour, normalisation, windows
+from . import conditions, elementwise, linear_algebra, misbehaviour, normalisation, windows
 from .bug import Bug
 
-FAMILIES = (elementwise, linear_algebra, normalisation, windows, misbehaviour)
+FAMILIES = (elementwise, linear_algebra, normalisation, windows, misbehaviour, conditions)
 
 
 def catalogue():
