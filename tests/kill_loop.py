@@ -4,7 +4,7 @@
 
 One *trial* trains a small SE-ResNet on the synthetic images to the end, but stops it again and
 again before it gets there: at a random moment, or the moment a checkpoint's temporary file
-appears (mid-save), with SIGKILL, one Ctrl-C (SIGINT) or two Ctrl-Cs in quick succession. After
+appears (mid-save), with SIGKILL, SIGTERM, one Ctrl-C (SIGINT) or two Ctrl-Cs in quick succession. After
 each stop the next attempt runs `minise train ... --resume` (or starts afresh when the first stop
 came before any checkpoint). When an attempt finally finishes, its last.npz must hold exactly
 the weights, buffers and optimizer state of an uninterrupted run, and best.npz must be the epoch
@@ -27,7 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 TRAIN = ["train", "--dataset", "synthetic", "--width", "4", "--epochs", "3", "--batch-size", "32", "--quiet",
          "--val-fraction", "0.25"]
-STOPS = ("kill", "ctrl-c", "double ctrl-c")
+STOPS = ("kill", "ctrl-c", "double ctrl-c", "sigterm")
 
 
 def _default_sigint():
@@ -57,6 +57,8 @@ def stop(process, how):
         return
     if how == "kill":
         process.send_signal(signal.SIGKILL)
+    elif how == "sigterm":
+        process.send_signal(signal.SIGTERM)
     else:
         process.send_signal(signal.SIGINT)
         if how == "double ctrl-c":
@@ -78,7 +80,7 @@ def attempt(out_dir, how, when, timeout=300):
             pass
     stop(process, how)
     _, err = process.communicate(timeout=timeout)
-    if process.returncode not in (0, 1, 130, -signal.SIGKILL, -signal.SIGINT):
+    if process.returncode not in (0, 1, 130, 143, -signal.SIGKILL, -signal.SIGINT, -signal.SIGTERM):
         raise AssertionError(f"minise train ended with status {process.returncode}:\n{err.decode()}")
     if process.returncode == 1 and b"Traceback" in err:
         raise AssertionError(f"minise train failed:\n{err.decode()}")

@@ -1,7 +1,9 @@
 """The `minise` command, called in-process through minise.cli.main with tiny settings."""
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -158,6 +160,39 @@ def test_checkpoint_from_another_model(tmp_path, capsys):
     assert_one_line_error(code, err, "holds model se_resnet20, not resnet32")
     code, _, err = run(capsys, "evaluate", out, "--dataset", "cifar10", "--data-dir", str(tmp_path))
     assert_one_line_error(code, err)
+
+
+@pytest.mark.parametrize("options, said", [
+    (["--width", "8"], "trained with model options (--width, --reduction) {'width': 4}, not {'width': 8}"),
+    (["--reduction", "4"], "model options (--width, --reduction) {'width': 4}, not {'reduction': 4, 'width': 4}"),
+    (["--optimizer", "adam"], "trained with --optimizer sgd, not adam"),
+    (["--lr", "0.2"], "trained with --lr 0.05, not 0.2"),
+    (["--weight-decay", "0"], "trained with --weight-decay 0.0005, not 0.0"),
+    (["--schedule", "step"], "trained with --schedule cosine, not step"),
+    (["--seed", "3"], "trained with --seed 0, not 3"),
+    (["--no-augment"], "trained with augmentation (--no-augment) True, not False"),
+])
+def test_resuming_with_other_options_is_refused_naming_them(tmp_path, capsys, options, said):
+    out = str(tmp_path / "run")
+    assert run(capsys, "train", *TINY, "--out", out)[0] == 0
+    before = open(os.path.join(out, "last.npz"), "rb").read()
+    code, _, err = run(capsys, "train", *TINY, *options, "--out", out, "--resume")
+    assert_one_line_error(code, err, said)
+    assert open(os.path.join(out, "last.npz"), "rb").read() == before
+
+
+def test_sigterm_saves_and_exits_143(tmp_path):
+    out = tmp_path / "run"
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    process = subprocess.Popen([sys.executable, "-m", "minise", "train", *TINY, "--epochs", "50", "--out", str(out)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 120
+    while not (out / "last.npz").exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)                             # one epoch saved: the run is well under way
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 143, err
+    assert "terminated (SIGTERM)" in err and "saved" in err and "Traceback" not in err
 
 
 def test_a_diverging_run_stops_with_status_1_naming_the_step(tmp_path, capsys):

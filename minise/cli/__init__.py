@@ -24,9 +24,18 @@ from .. import __version__
 from ..allocator import tune_malloc
 from ..backend import BackendError
 from ..nn import StateDictError
-from ..train import DivergenceError
+from ..train import DivergenceError, Terminated
 from . import ablate, compare, evaluate, gradcheck, summary, train, tutorials
-from .common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, HelpFormatter, UsageError, one_line, short_problems
+from .common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    HelpFormatter,
+    UsageError,
+    one_line,
+    short_problems,
+)
 from .exercises import exercises, grade
 from .gradcheck import IMAGE_OPS, VECTOR_OPS
 
@@ -70,6 +79,8 @@ def main(argv=None):
     tune_malloc()                                   # keep freed memory for reuse: see minise/allocator.py
     try:
         return args.handler(args)
+    except Terminated:
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except DivergenceError as exc:

@@ -4,6 +4,7 @@ import argparse
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1                      # a check failed, or training diverged
 EXIT_INTERRUPTED = 130               # Ctrl-C, as the shell reports it
+EXIT_TERMINATED = 143                # SIGTERM (128 + 15), likewise
 PLOT_SKIPPED = "plot skipped: matplotlib is not installed (pip install matplotlib to get it)"
 
 

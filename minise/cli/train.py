@@ -80,7 +80,23 @@ def run_config(args, name, kwargs, info, lr):
     return {"model": name, "model_kwargs": kwargs, "dataset": info.name, "num_classes": info.num_classes,
             "in_channels": info.channels, "lr": lr, "optimizer": args.optimizer, "schedule": args.schedule,
             "warmup": args.warmup, "batch_size": args.batch_size, "seed": args.seed, "epochs": args.epochs,
-            "val_fraction": args.val_fraction}
+            "val_fraction": args.val_fraction, "weight_decay": args.weight_decay, "augment": not args.no_augment}
+
+
+# config keys that are not an option of their own: what to say about them
+NOT_AN_OPTION = {"model_kwargs": "model options (--width, --reduction)", "augment": "augmentation (--no-augment)",
+                 "num_classes": "classes (of --dataset)", "in_channels": "input channels (of --dataset)"}
+
+
+def mismatch_text(exc, out_dir):
+    """The one line for a resume that asks for another run than the one in ``out_dir``."""
+    if exc.kind or exc.key in NOT_AN_OPTION:
+        what = exc.key if exc.kind else NOT_AN_OPTION[exc.key]
+        return (f"the run in {out_dir} was trained with {what} {exc.saved!r}, not {exc.wanted!r}; resume it with "
+                "the options it was started with, or pass another --out to start afresh")
+    option = "--" + exc.key.replace("_", "-")
+    return (f"the run in {out_dir} was trained with {option} {exc.saved}, not {exc.wanted}; "
+            f"pass {option} {exc.saved} to continue it, or another --out to start afresh")
 
 
 def _remove_if_empty_run(out_dir):
@@ -112,9 +128,7 @@ def run_training(args, name, kwargs, out_dir, log, progress=True, resume_hint=No
                       resume=getattr(args, "resume", False), progress=progress, log=log,
                       config=run_config(args, name, kwargs, info, lr), resume_hint=resume_hint)
     except ResumeMismatchError as exc:
-        option = "--" + exc.key.replace("_", "-")
-        raise UsageError(f"the run in {out_dir} was trained with {option} {exc.saved}, not {exc.wanted}; "
-                         f"pass {option} {exc.saved} to continue it, or another --out to start afresh") from None
+        raise UsageError(mismatch_text(exc, out_dir)) from None
     except BaseException:
         if created:
             _remove_if_empty_run(out_dir)

@@ -7,7 +7,8 @@ The bytes go to a hidden temporary file in the same folder (``.last.npz.<pid>.<r
 Only when the ``with`` block ends without an error is the file flushed, forced to the disk
 (``fsync``) and renamed over the target with ``os.replace``, which is atomic: a reader, or the next
 run after a crash, sees the old file or the new one, never a mixture. Any error (``KeyboardInterrupt``
-included) removes the temporary file and leaves the target as it was. A process killed with
+included) removes the temporary file and leaves the target as it was; an ``OSError`` (disk full, no
+permission) comes back as :class:`WriteError`, whose message names the file and says so. A process killed with
 SIGKILL cannot clean up: :func:`remove_stale_temporaries` deletes what such a process left behind.
 """
 import contextlib
@@ -48,7 +49,10 @@ def atomic_write(path):
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"cannot write {path}: the folder {folder} does not exist; create it first "
                                 f"(os.makedirs({folder!r}, exist_ok=True))")
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.{os.getpid()}.", suffix=".tmp")
+    try:
+        fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.{os.getpid()}.", suffix=".tmp")
+    except OSError as error:
+        raise _cannot_write(path, error) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
@@ -56,11 +60,26 @@ def atomic_write(path):
             os.fsync(handle.fileno())
         os.chmod(temporary, 0o666 & ~_umask())            # mkstemp makes it private (0600)
         os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+    except BaseException as error:
+        with contextlib.suppress(OSError):
             os.remove(temporary)
+        if isinstance(error, OSError) and not isinstance(error, WriteError):
+            raise _cannot_write(path, error) from None
         raise
     _sync_folder(folder)
+
+
+class WriteError(OSError):
+    """A file could not be written (disk full, no permission, ...); the file on disk is as it was."""
+
+    def __str__(self):
+        return str(self.strerror)
+
+
+def _cannot_write(path, error):
+    """The error of a failed write: the file, the reason, and that the old file is untouched."""
+    kept = "the file there is as it was" if os.path.exists(path) else "nothing was written"
+    return WriteError(error.errno, f"cannot write {path}: {error.strerror or error}; {kept}")
 
 
 def copy_file(source, target):

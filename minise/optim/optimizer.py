@@ -133,6 +133,12 @@ class Optimizer:
             raise ValueError(f"the saved optimizer has {len(saved_groups)} parameter group(s), this one has "
                              f"{len(self.param_groups)}")
         for k, (saved, mine) in enumerate(zip(saved_groups, self.param_groups)):
+            foreign = set(saved) - set(self.defaults) - {"params", "initial_lr"}
+            missing = set(self.defaults) - set(saved)
+            if foreign or missing:
+                raise ValueError(f"parameter group {k} of the saved state has hyper-parameters "
+                                 f"{sorted(set(saved) - {'params', 'initial_lr'})}, but a {type(self).__name__} has "
+                                 f"{sorted(self.defaults)}: it was saved by another kind of optimizer")
             if len(saved["params"]) != len(mine["params"]):
                 raise ValueError(f"parameter group {k} holds {len(saved['params'])} parameters in the saved "
                                  f"state but {len(mine['params'])} here; was it saved for another model?")

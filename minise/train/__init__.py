@@ -6,18 +6,18 @@
 
     fit.py         the loop over epochs, Ctrl-C's message       step.py       one step, divergence checks
     epoch.py       one epoch: steps, validation, its checkpoint  run.py        resuming, last.npz / best.npz
-    interrupt.py   Ctrl-C waits for the end of a step or a save  checkpoint.py the checkpoint file, its fields
+    interrupt.py   Ctrl-C, SIGTERM wait for a step or a save      checkpoint.py the checkpoint file, its fields
     evaluate.py    loss and accuracy over a loader               metrics.py, progress.py  what a run reports
 """
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .evaluate import evaluate
 from .fit import fit
-from .interrupt import HardInterrupt
+from .interrupt import HardInterrupt, Terminated
 from .metrics import COLUMNS, MetricsWriter, plot_metrics, read_metrics
 from .progress import ProgressBar
 from .run import RESUME_MUST_MATCH, History, ResumeMismatchError, restore
 from .step import DivergenceError, NonFiniteLossError
 
 __all__ = ["fit", "evaluate", "restore", "History", "DivergenceError", "NonFiniteLossError", "HardInterrupt",
-           "ResumeMismatchError", "RESUME_MUST_MATCH", "CheckpointError", "save_checkpoint", "load_checkpoint",
-           "MetricsWriter", "read_metrics", "plot_metrics", "COLUMNS", "ProgressBar"]
+           "Terminated", "ResumeMismatchError", "RESUME_MUST_MATCH", "CheckpointError", "save_checkpoint",
+           "load_checkpoint", "MetricsWriter", "read_metrics", "plot_metrics", "COLUMNS", "ProgressBar"]

@@ -26,7 +26,7 @@ _OPTIONAL_DICT = (dict, type(None))
 FIELDS = {"model": (dict,), "optimizer": (dict,), "epoch": (int,), "epochs": (int,), "scheduler": _OPTIONAL_DICT,
           "partial": _OPTIONAL_DICT, "loader": _OPTIONAL_DICT, "rng": _OPTIONAL_DICT, "config": _OPTIONAL_DICT,
           "best_accuracy": _OPTIONAL_NUMBER, "best_loss": _OPTIONAL_NUMBER, "best_epoch": (int, type(None)),
-          "first_loss": _OPTIONAL_NUMBER}
+          "first_loss": _OPTIONAL_NUMBER, "kinds": _OPTIONAL_DICT}
 REQUIRED = ("model", "epoch")
 PARTIAL_COUNTS, PARTIAL_NUMBERS = ("correct", "seen", "steps"), ("loss", "time")
 

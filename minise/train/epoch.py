@@ -2,6 +2,8 @@
 import math
 import time
 
+import numpy as np
+
 from .evaluate import evaluate
 from .progress import epoch_summary
 from .run import position
@@ -52,7 +54,8 @@ def validate(run, epoch, sums):
     if run.val_loader is None:
         return None
     run.validating = True
-    result = evaluate(run.model, run.val_loader, run.loss_fn)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):     # a diverged model: the message below
+        result = evaluate(run.model, run.val_loader, run.loss_fn)
     run.validating = False
     where = Where(epoch + 1, sums["steps"], run.files.kept(), label=f"the validation after epoch {epoch + 1}")
     check_loss(result["loss"], run.first_loss, run.divergence, where, "the validation loss", "saving that epoch")

@@ -15,7 +15,8 @@ What ``fit`` promises:
 * ``fit(..., resume=True)`` continues exactly where the run stopped: 2 + 2 epochs give the same
   weights, bit for bit, as 4 straight, whether the run was stopped by Ctrl-C or killed;
 * Ctrl-C finishes the step in progress, saves ``last.npz`` and re-raises KeyboardInterrupt; a
-  second Ctrl-C stops at once and leaves the checkpoints on disk as they were;
+  second Ctrl-C stops at once and leaves the checkpoints on disk as they were; SIGTERM does what
+  Ctrl-C does and raises :class:`~.interrupt.Terminated`;
 * a diverging run (a NaN or infinite loss, a loss ``divergence`` times its first, a weight or
   buffer that is no longer finite) stops with :class:`DivergenceError` naming the step; the
   checkpoints on disk are left as they were.
@@ -28,10 +29,10 @@ from ..functional.loss import cross_entropy
 from .checkpoint import load_checkpoint
 from .epoch import finish_epoch, train_epoch, validate
 from .evaluate import model_device
-from .interrupt import HardInterrupt, Interrupts
+from .interrupt import HardInterrupt, Interrupts, Terminated
 from .metrics import MetricsWriter
 from .progress import ProgressBar
-from .run import Files, History, position, restore
+from .run import Files, History, kinds, position, restore
 
 
 class Run:
@@ -57,7 +58,8 @@ class Run:
                 "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
                 "epoch": at["epoch"], "epochs": self.epochs, "partial": at["partial"], "loader": at["loader"],
                 "rng": at["rng"], "best_accuracy": h.best_accuracy, "best_loss": h.best_loss,
-                "best_epoch": h.best_epoch, "first_loss": self.first_loss, "config": self.config}
+                "best_epoch": h.best_epoch, "first_loss": self.first_loss, "config": self.config,
+                "kinds": kinds(self.model, self.optimizer, self.scheduler)}
 
     def resume(self, resume):
         """Load the checkpoint to continue from; returns (epochs done, sums of the epoch in progress)."""
@@ -94,12 +96,13 @@ def _on_interrupt(run, error, hint):
     where = (f"at epoch {epoch + 1}, after batch {partial['steps']}" if partial else f"after epoch {epoch}") + \
         (" (validating)" if run.validating else "")
     files = run.files
+    stopped = "terminated (SIGTERM)" if isinstance(error, Terminated) else "interrupted"
     if isinstance(error, HardInterrupt):
         kept = f"{files.last} holds {files.saved_text}" if files.saved_text else "no checkpoint was written"
         run.bar.message(f"\nstopped at once by a second Ctrl-C {where}; nothing half-done was saved: {kept}.")
         return
     if files.last is None:
-        run.bar.message(f"\ninterrupted {where}; nothing saved (no out_dir).")
+        run.bar.message(f"\n{stopped} {where}; nothing saved (no out_dir).")
         return
     if files.saved is not run.at:
         try:
@@ -109,7 +112,7 @@ def _on_interrupt(run, error, hint):
             kept = f"{files.last} is as it was" if files.saved_text else "no checkpoint was written"
             run.bar.message(f"\nstopped at once by a second Ctrl-C while saving {where}; {kept}.")
             raise
-    run.bar.message(f"\ninterrupted {where}; saved {files.last}. To continue: "
+    run.bar.message(f"\n{stopped} {where}; saved {files.last}. To continue: "
                     f"{hint or f'call fit(..., out_dir={files.out_dir!r}, resume=True)'}")
 
 
@@ -131,7 +134,8 @@ def fit(model, train_loader, val_loader, optimizer, scheduler=None, epochs=10, l
         log: where progress and messages go (stderr; None for silence).
         callback: callback(info) after every step; info holds epoch, batch, loss, model, optimizer.
         config: JSON-able settings stored in every checkpoint; resuming refuses a checkpoint whose
-            config differs in a key of ``RESUME_MUST_MATCH`` (:class:`ResumeMismatchError`).
+            config differs in a key of ``RESUME_MUST_MATCH``, or whose model, optimizer or scheduler
+            was of another class (:class:`ResumeMismatchError`, naming the key).
         resume_hint: how to continue after Ctrl-C, shown in the message (default:
             "call fit(..., out_dir=..., resume=True)").
         divergence: stop when a batch's loss exceeds this many times the run's first (at least 1);

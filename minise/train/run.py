@@ -19,16 +19,48 @@ from ..io import copy_file, remove_stale_temporaries
 from ..nn import StateDictError
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 
-RESUME_MUST_MATCH = ("model", "dataset", "val_fraction", "batch_size")   # config keys of the same run
+# config keys that make a run what it is: a resume that asks for another value is another run
+RESUME_MUST_MATCH = ("model", "model_kwargs", "dataset", "num_classes", "in_channels", "val_fraction", "batch_size",
+                     "augment", "optimizer", "lr", "weight_decay", "schedule", "warmup", "seed")
+KINDS = ("model", "optimizer", "scheduler")      # whose class names a checkpoint records, to compare at resume
 
 
 class ResumeMismatchError(ValueError):
-    """The checkpoint's ``config[key]`` differs from the requested one: it is another run."""
+    """The checkpoint's ``config[key]`` (or the class of its model, optimizer or scheduler, when
+    ``kind``) differs from the requested one: it is another run."""
 
-    def __init__(self, key, saved, wanted):
-        super().__init__(f"the checkpoint was trained with config[{key!r}] = {saved!r} but {wanted!r} was requested; "
-                         f"continue it with the same {key}, or start afresh in another out_dir")
-        self.key, self.saved, self.wanted = key, saved, wanted
+    def __init__(self, key, saved, wanted, kind=False):
+        if kind:
+            held = f"holds a {saved} {key}" if saved else f"was trained without a {key}"
+            given = f"a {wanted} was given" if wanted else "none was given"
+            text = (f"the checkpoint {held} but {given}; continue it as it was trained, or start afresh in "
+                    "another out_dir")
+        else:
+            text = (f"the checkpoint was trained with config[{key!r}] = {saved!r} but {wanted!r} was requested; "
+                    f"continue it with the same {key}, or start afresh in another out_dir")
+        super().__init__(text)
+        self.key, self.saved, self.wanted, self.kind = key, saved, wanted, kind
+
+
+def kinds(model, optimizer, scheduler):
+    """The class names a checkpoint records: {"model": "CifarResNet", "optimizer": "SGD", ...}."""
+    return {key: type(obj).__name__ for key, obj in zip(KINDS, (model, optimizer, scheduler)) if obj is not None}
+
+
+def check_same_run(state, model, optimizer, scheduler, config):
+    """Raise ResumeMismatchError when the checkpoint ``state`` belongs to another run."""
+    saved_config, wanted_config = state.get("config") or {}, config or {}
+    for key in RESUME_MUST_MATCH:          # what makes the continued run the same run
+        saved, wanted = saved_config.get(key), wanted_config.get(key)
+        if saved is not None and wanted is not None and saved != wanted:
+            raise ResumeMismatchError(key, saved, wanted)
+    if state.get("kinds") is None:
+        return                             # written before checkpoints recorded the classes
+    saved_kinds, wanted_kinds = state["kinds"], kinds(model, optimizer, scheduler)
+    for key in KINDS:
+        saved, wanted = saved_kinds.get(key), wanted_kinds.get(key)
+        if saved != wanted:
+            raise ResumeMismatchError(key, saved, wanted, kind=True)
 
 
 class History(list):
@@ -48,11 +80,7 @@ def _restore_part(part, path, load, value):
 
 def restore(state, model, optimizer, scheduler, train_loader, config=None, path="the checkpoint"):
     """Load a checkpoint's model, optimizer, schedule, loader and generator state into the objects."""
-    saved_config, wanted_config = state.get("config") or {}, config or {}
-    for key in RESUME_MUST_MATCH:          # what makes the continued run the same run
-        saved, wanted = saved_config.get(key), wanted_config.get(key)
-        if saved is not None and wanted is not None and saved != wanted:
-            raise ResumeMismatchError(key, saved, wanted)
+    check_same_run(state, model, optimizer, scheduler, config)
     _restore_part("model", path, model.load_state_dict, state["model"])
     _restore_part("optimizer", path, optimizer.load_state_dict, state["optimizer"])
     if scheduler is not None and state.get("scheduler") is not None:

@@ -66,11 +66,21 @@ def first_non_finite(model):
                 if a.dtype.kind == "f" and not bool(xp.isfinite(a).all()))
 
 
-def check_loss(mean_loss, first_loss, factor, where, what="the loss", before="applying that step"):
-    """Raise (before the step is applied) if a mean loss is not finite or has exploded."""
+def check_loss(mean_loss, first_loss, factor, where, what="the loss", before="applying that step", inputs=None):
+    """Raise (before the step is applied) if a mean loss is not finite or has exploded. ``inputs``:
+    the batch, named as the cause when it holds NaN or infinity itself."""
     if not math.isfinite(mean_loss):
+        xp = get_array_module(inputs) if inputs is not None else np
+        if inputs is not None and getattr(inputs, "dtype", np.dtype(int)).kind == "f" and \
+                not bool(xp.isfinite(inputs).all()):
+            advice = "The batch's inputs hold NaN or infinity: check the data."
+        elif first_loss is None:
+            advice = ("No step had been taken yet, so the learning rate is not the cause: check the data and "
+                      "the model's initial weights.")
+        else:
+            advice = "Try a lower learning rate."
         raise NonFiniteLossError(f"{what} became {mean_loss} at {where.text}; training stopped before {before}"
-                                 f"{where.kept}. Try a lower learning rate.", where.epoch, where.batch)
+                                 f"{where.kept}. {advice}", where.epoch, where.batch)
     if factor is not None and first_loss is not None and mean_loss > factor * max(first_loss, 1.0):
         raise DivergenceError(f"training diverged at {where.text}: {what} was {mean_loss:.4g}, more than {factor:g} "
                               f"times the first batch's {first_loss:.4g}; training stopped before {before}"
@@ -90,7 +100,7 @@ def train_step(model, x, y, loss_fn, optimizer, device, where, first_loss=None, 
         logits = model(Tensor(x))                                   # (B, classes)
         loss = loss_fn(logits, Tensor(y))
         batch_loss, correct = batch_stats(logits, y, loss)
-        check_loss(batch_loss / y.shape[0], first_loss, factor, where)
+        check_loss(batch_loss / y.shape[0], first_loss, factor, where, inputs=x)
         loss.backward()
         optimizer.step()
     bad = first_non_finite(model)
