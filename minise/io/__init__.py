@@ -14,11 +14,11 @@ Files never run code when loaded (no pickle), and a crash mid-write never leaves
     torch.py        PyTorch state dicts adjusted to minise's models
 """
 from .arrays import NUM_BATCHES, as_array
-from .atomic import WriteError, atomic_write, copy_file, remove_stale_temporaries
+from .atomic import atomic_write, copy_file, remove_stale_temporaries
 from .npz import FileFormatError, load, save
 from .safetensors import load_safetensors
 from .torch import convert_torch_state_dict, load_torch_state_dict, read_state_dict
 
-__all__ = ["save", "load", "FileFormatError", "WriteError", "atomic_write", "copy_file", "remove_stale_temporaries",
+__all__ = ["save", "load", "FileFormatError", "atomic_write", "copy_file", "remove_stale_temporaries",
            "load_safetensors", "read_state_dict", "convert_torch_state_dict", "load_torch_state_dict",
            "as_array", "NUM_BATCHES"]

@@ -8,7 +8,7 @@ Only when the ``with`` block ends without an error is the file flushed, forced t
 (``fsync``) and renamed over the target with ``os.replace``, which is atomic: a reader, or the next
 run after a crash, sees the old file or the new one, never a mixture. Any error (``KeyboardInterrupt``
 included) removes the temporary file and leaves the target as it was; an ``OSError`` (disk full, no
-permission) comes back as :class:`WriteError`, whose message names the file and says so. A process killed with
+permission) comes back as an error of the same class whose message names the file and says so. A process killed with
 SIGKILL cannot clean up: :func:`remove_stale_temporaries` deletes what such a process left behind.
 """
 import contextlib
@@ -63,23 +63,19 @@ def atomic_write(path):
     except BaseException as error:
         with contextlib.suppress(OSError):
             os.remove(temporary)
-        if isinstance(error, OSError) and not isinstance(error, WriteError):
+        if isinstance(error, OSError) and not getattr(error, "named", False):
             raise _cannot_write(path, error) from None
         raise
     _sync_folder(folder)
 
 
-class WriteError(OSError):
-    """A file could not be written (disk full, no permission, ...); the file on disk is as it was."""
-
-    def __str__(self):
-        return str(self.strerror)
-
-
 def _cannot_write(path, error):
-    """The error of a failed write: the file, the reason, and that the old file is untouched."""
+    """The error of a failed write, of the same class (PermissionError, ...): the file, the reason,
+    and that the old file is untouched."""
     kept = "the file there is as it was" if os.path.exists(path) else "nothing was written"
-    return WriteError(error.errno, f"cannot write {path}: {error.strerror or error}; {kept}")
+    named = type(error)(f"cannot write {path}: {error.strerror or error}; {kept}")
+    named.errno, named.named = error.errno, True
+    return named
 
 
 def copy_file(source, target):
