@@ -19,6 +19,7 @@ reaches the input identity with the gradients summed over every use inside the l
 passes the layer by (a residual shortcut using the same input) is not part of ``grad_input``.
 """
 from ..function import Function, is_grad_enabled
+from ..hooks import add_hook
 from ..tensor import Tensor
 
 
@@ -145,3 +146,32 @@ def run_forward_hooks(module, hooks, args, output):
 def backward_hook_call(module, hooks):
     """A :class:`BackwardHookCall` when there are hooks and a graph is being recorded, else None."""
     return BackwardHookCall(module, hooks) if hooks and is_grad_enabled() else None
+
+
+class ModuleHooks:
+    """The hook methods of :class:`~minise.nn.module.Module` (PyTorch's names and arguments); the
+    hooks live in the module's ``_forward_pre_hooks``, ``_forward_hooks`` and ``_backward_hooks``."""
+
+    def register_forward_pre_hook(self, hook, *, prepend=False):
+        """``hook(module, inputs)`` before every forward; a non-None result replaces the inputs."""
+        return _register(self._forward_pre_hooks, hook, prepend, "register_forward_pre_hook")
+
+    def register_forward_hook(self, hook, *, prepend=False):
+        """``hook(module, inputs, output)`` after every forward; a non-None result replaces the output.
+        Returns a handle: ``handle.remove()`` takes the hook off."""
+        return _register(self._forward_hooks, hook, prepend, "register_forward_hook")
+
+    def register_full_backward_hook(self, hook, *, prepend=False):
+        """``hook(module, grad_input, grad_output)`` when the gradients of this call's inputs are known;
+        a non-None result (a tuple, one entry per Tensor input) replaces grad_input."""
+        return _register(self._backward_hooks, hook, prepend, "register_full_backward_hook")
+
+
+def _register(hooks, hook, prepend, what):
+    handle = add_hook(hooks, hook, what)
+    if prepend:                                  # dicts keep insertion order: rebuild with this one first
+        others = {k: v for k, v in hooks.items() if k != handle.id}
+        hooks.clear()
+        hooks[handle.id] = hook
+        hooks.update(others)
+    return handle

@@ -15,17 +15,14 @@ Assignment does the bookkeeping (``__setattr__``): a :class:`Parameter` lands in
 a Module in ``_modules``, and a name given to :meth:`register_buffer` (BatchNorm's running
 statistics: arrays saved with the model but not trained) in ``_buffers``. Everything else walks
 those three dicts: ``named_parameters`` gives dotted names (``"layer1.0.conv1.weight"``),
-``state_dict`` maps the same names to arrays, ``train``/``eval`` set ``training`` everywhere.
+``state_dict`` maps the same names to arrays, ``train``/``eval`` set ``training`` everywhere
+(those, the methods that act on everything a module holds, are in ``module_state.py``).
 """
-from collections import namedtuple
-from collections.abc import Mapping
 
-from .. import backend
-from ..hooks import add_hook
-from ..io import read_state_dict
+__all__ = ["Module", "Parameter", "InputShapeError", "IncompatibleKeys"]
 from ..tensor import Tensor
-from .hooks import backward_hook_call, run_forward_hooks, run_forward_pre_hooks
-from .state import check_state_dict, copy_state_into
+from .hooks import ModuleHooks, backward_hook_call, run_forward_hooks, run_forward_pre_hooks
+from .module_state import IncompatibleKeys, ModuleState
 
 
 class Parameter(Tensor):
@@ -51,11 +48,10 @@ class InputShapeError(ValueError):
         return f"{where}: {self.message}" if where else self.message
 
 
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
-
-
-class Module:
-    """Base class of every layer and model (see the module docstring)."""
+class Module(ModuleHooks, ModuleState):
+    """Base class of every layer and model (see the module docstring); what it does with all it
+    holds at once (state_dict, load_state_dict, to, train, eval, zero_grad) is in ModuleState,
+    the registration of hooks in ModuleHooks (``hooks.py``)."""
 
     def __init__(self):
         object.__setattr__(self, "_parameters", {})
@@ -88,21 +84,6 @@ class Module:
         if backward_hooks is not None:
             output = backward_hooks.setup_outputs(output)
         return output
-
-    # -- hooks (PyTorch's names and arguments; see minise/nn/hooks.py) ----------------------------
-    def register_forward_pre_hook(self, hook, *, prepend=False):
-        """``hook(module, inputs)`` before every forward; a non-None result replaces the inputs."""
-        return _register(self._forward_pre_hooks, hook, prepend, "register_forward_pre_hook")
-
-    def register_forward_hook(self, hook, *, prepend=False):
-        """``hook(module, inputs, output)`` after every forward; a non-None result replaces the output.
-        Returns a handle: ``handle.remove()`` takes the hook off."""
-        return _register(self._forward_hooks, hook, prepend, "register_forward_hook")
-
-    def register_full_backward_hook(self, hook, *, prepend=False):
-        """``hook(module, grad_input, grad_output)`` when the gradients of this call's inputs are known;
-        a non-None result (a tuple, one entry per Tensor input) replaces grad_input."""
-        return _register(self._backward_hooks, hook, prepend, "register_full_backward_hook")
 
     # -- registration ---------------------------------------------------------------------------
     def __setattr__(self, name, value):
@@ -224,104 +205,6 @@ class Module:
         fn(self)
         return self
 
-    # -- modes, gradients, devices --------------------------------------------------------------
-    def train(self, mode=True):
-        """Training mode (BatchNorm uses batch statistics) for this module and all below it."""
-        if not isinstance(mode, bool):
-            raise TypeError(f"train(mode) takes a bool, got {type(mode).__name__}")
-        for m in self.modules():
-            object.__setattr__(m, "training", mode)
-        return self
-
-    def eval(self):
-        """Evaluation mode (BatchNorm uses its running statistics); same as ``train(False)``."""
-        return self.train(False)
-
-    def zero_grad(self, set_to_none=True):
-        """Forget the gradients of every parameter (``grad = None``, or zeros with set_to_none=False)."""
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad = backend.get_array_module(p.grad).zeros_like(p.grad)
-
-    def requires_grad_(self, requires_grad=True):
-        for p in self.parameters():
-            p.requires_grad_(requires_grad)
-        return self
-
-    def to(self, device=None, dtype=None):
-        """Move every parameter and buffer to ``device`` ('cpu' or 'cuda') and/or cast floating ones to
-        ``dtype``, in place: the Parameter objects stay the same (optimizers holding them keep working),
-        only their ``.data`` (and ``.grad``) are replaced. ``model.to("cuda")``, ``model.to(dtype="float64")``.
-        """
-        if device is not None and not isinstance(device, str):          # model.to(np.float64)
-            device, dtype = None, device
-        if device is not None and device not in ("cpu", "cuda"):
-            raise ValueError(f"unknown device {device!r}; expected 'cpu' or 'cuda'")
-
-        def convert(a):
-            if a is None:
-                return None
-            if device is not None:
-                a = backend.to_device(a, device)
-            if dtype is not None and a.dtype.kind == "f":
-                a = a.astype(dtype, copy=False)
-            return a
-
-        for m in self.modules():
-            for p in m._parameters.values():
-                if p is not None:
-                    p.data, p.grad = convert(p.data), convert(p.grad)
-            for name, b in m._buffers.items():
-                m._buffers[name] = convert(b)
-        return self
-
-    def cpu(self):
-        return self.to("cpu")
-
-    def cuda(self):
-        return self.to("cuda")
-
-    def float(self):
-        return self.to(dtype="float32")
-
-    def double(self):
-        return self.to(dtype="float64")
-
-    # -- state -----------------------------------------------------------------------------------
-    def state_dict(self):
-        """Every parameter and buffer by dotted name -> its array (NumPy or device), not a copy:
-        ``{name: a.copy() for name, a in model.state_dict().items()}`` snapshots it. Shared
-        parameters appear under every name (as in PyTorch)."""
-        state = {}
-        for prefix, module in self.named_modules(remove_duplicate=False):
-            for store in (module._parameters, module._buffers):
-                for name, value in store.items():
-                    if value is not None:
-                        state[f"{prefix}.{name}" if prefix else name] = value.data if isinstance(value, Tensor) \
-                            else value
-        return state
-
-    def load_state_dict(self, state_dict, strict=True):
-        """Copy arrays from ``state_dict`` into this module's parameters and buffers, in place, keeping
-        each one's device and dtype. Raises :class:`~minise.nn.state.StateDictError` that lists every
-        missing key, unexpected key and shape mismatch at once (missing and unexpected keys are
-        tolerated with ``strict=False``; shape mismatches never are). Returns (missing_keys,
-        unexpected_keys). A file path is accepted too (``.npz`` or ``.safetensors``)."""
-        if isinstance(state_dict, Mapping) and not isinstance(state_dict, dict):
-            state_dict = dict(state_dict)                # an open np.load(...) archive, a MappingProxy
-        if not isinstance(state_dict, dict):
-            state_dict = read_state_dict(state_dict)
-        targets = self.state_dict()
-        missing, unexpected = check_state_dict(targets, state_dict, strict, type(self).__name__)
-        for name, target in targets.items():
-            if name in state_dict:
-                copy_state_into(target, state_dict[name], name)
-        return IncompatibleKeys(missing, unexpected)
-
     # -- printing ------------------------------------------------------------------------------------
     def extra_repr(self):
         """The layer's hyper-parameters, shown inside the parentheses of its repr."""
@@ -344,16 +227,6 @@ class Module:
 
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
-
-
-def _register(hooks, hook, prepend, what):
-    handle = add_hook(hooks, hook, what)
-    if prepend:                                  # dicts keep insertion order: rebuild with this one first
-        others = {k: v for k, v in hooks.items() if k != handle.id}
-        hooks.clear()
-        hooks[handle.id] = hook
-        hooks.update(others)
-    return handle
 
 
 def _forget(module, name):
