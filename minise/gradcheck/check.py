@@ -148,8 +148,10 @@ def _variants(subject, probe, analytic, checks, general, y0):
     if general or any(not c.passed for c in checks):
         return {}
     names = [c.name for c in checks]
+    outputs = float(np.nan_to_num(np.abs(y0), posinf=0.0).max(initial=0.0)) * float(np.abs(probe).max(initial=0.0))
+    typical = [outputs / max(float(np.abs(subject.arrays[k]).max(initial=0.0)), 1e-8) for k in subject.checked]
     said, ran = try_variants(subject, probe, analytic, names, [c.shape for c in checks],
-                             [c.floor for c in checks], y0,
+                             list(zip([c.floor for c in checks], typical)), y0,
                                 float32_too=not any(c.kinks for c in checks))
     for name, sentence in said:
         if name is None:
