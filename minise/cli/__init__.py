@@ -18,7 +18,10 @@ diverged training run with status 1; Ctrl-C with 130. A new command is a new fil
 is an ``OwnOptions`` (see exercises.py).
 """
 import argparse
+import contextlib
+import signal
 import sys
+import threading
 
 from .. import __version__
 from ..allocator import tune_malloc
@@ -64,6 +67,23 @@ def _error_text(exc):
     return one_line(exc)
 
 
+@contextlib.contextmanager
+def _sigterm_stops():
+    """SIGTERM raises Terminated (exit status 143, no traceback) for the whole command, not only
+    while training saves and stops on it (minise/train/interrupt.py)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise Terminated()
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv=None):
     """Run the ``minise`` command with ``argv`` (default: sys.argv[1:]); returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -78,7 +98,8 @@ def main(argv=None):
         return EXIT_BAD_INPUT
     tune_malloc()                                   # keep freed memory for reuse: see minise/allocator.py
     try:
-        return args.handler(args)
+        with _sigterm_stops():
+            return args.handler(args)
     except Terminated:
         return EXIT_TERMINATED
     except KeyboardInterrupt:
