@@ -18,7 +18,10 @@ from ..tensor import Tensor
 
 
 class Case:
-    """One drawn problem: positional arrays (names, which are differentiable) and hyper-parameters."""
+    """One drawn problem: positional arrays (names, which are differentiable) and hyper-parameters.
+    ``float32``: whether the float32 check uses it; not where the forward itself needs float64 (offsets of
+    1000), nor where the usual backward formula cancels beyond float32's digits (batch statistics of two
+    values: batch norm's gx is then eps/(σ² + eps) of the terms that make it)."""
 
     def __init__(self, names, arrays, differentiable, kwargs=None, note="", float32=True):
         self.names, self.arrays, self.kwargs = list(names), list(arrays), dict(kwargs or {})
@@ -84,6 +87,17 @@ def tie_free(rng, shape):
     """Distinct values, at least 4/size apart: no ties inside a pooling window."""
     size = int(np.prod(shape))
     return (rng.permutation(size) * (4.0 / size) - 2.0 + rng.uniform(0, 0.5 / size, size)).reshape(shape)
+
+
+def shared_winner(x, k, s):
+    """x (N, C, H, W) with each plane's largest value swapped to (s, s), a place in four k×k windows of
+    stride s < k (H, W ≥ k + s): an element that wins several windows, whose gradient is the sum of what
+    they send (a backward that assigns instead of adding keeps one share). Values stay distinct."""
+    x = x.copy()
+    flat = x.reshape(-1, x.shape[2] * x.shape[3])                      # (N·C, H·W), a view of x
+    rows, top, target = np.arange(flat.shape[0]), flat.argmax(axis=1), s * x.shape[3] + s
+    flat[rows, top], flat[rows, target] = flat[rows, target], flat[rows, top]
+    return x
 
 
 def at_zero(rng, x):

@@ -5,9 +5,10 @@ and planted-wrong gradients and sees whether it tells them apart.
 
 ``forward(*inputs)`` returns (out, cache), like every exercise's; ``grads`` claims the gradients of
 L = Σ out · gout with respect to each input. A checker must accept the right gradients (computed
-here by minise) and reject each planted mistake: one element 1% off (a checker that samples a few
-elements misses it), the sign of one input's gradient flipped, every gradient doubled, one
-gradient zero, and a gradient computed for an all-ones gout instead of the given one.
+here by minise) and reject each planted mistake: one element 1% off (three such claims per input,
+each at another element: a checker that samples a few elements misses one of them), the sign of one
+input's gradient flipped, every gradient doubled, one gradient zero, and a gradient computed for an
+all-ones gout instead of the given one.
 """
 import numpy as np
 
@@ -15,6 +16,8 @@ from ..functional.activation import tanh
 from ..functional.matmul import matmul
 from .cases import Case, Exercise, dims
 from .checks import CheckFailed
+
+OFF_CLAIMS = 3       # claims with one element off, per input and case: a checker that samples is caught
 
 
 def checker_case(rng):
@@ -30,10 +33,11 @@ def _claims(ctx, case):
     _, ones = ctx.exercise.reference(case, np.ones_like(gout))
     wrong = {"every gradient doubled": [2 * g for g in right], "computed for an all-ones gout": ones}
     for which, name in enumerate(case.names):
-        off = [g.copy() for g in right]
-        element = int(ctx.rng.integers(off[which].size))
-        off[which].flat[element] = off[which].flat[element] * 1.01 + 1e-3
-        wrong[f"one element of g{name} 1% off"] = off
+        for element in ctx.rng.choice(right[which].size, size=OFF_CLAIMS, replace=False):
+            off = [g.copy() for g in right]
+            value = off[which].flat[element]                   # moved away from 0: never back onto itself
+            off[which].flat[element] = value * 1.01 + np.copysign(1e-3, value)
+            wrong[f"element {int(element)} of g{name} 1% off"] = off
         wrong[f"g{name} negated"] = [-g if i == which else g for i, g in enumerate(right)]
         wrong[f"g{name} all zero"] = [np.zeros_like(g) if i == which else g for i, g in enumerate(right)]
     return gout, right, wrong

@@ -27,11 +27,20 @@ import warnings
 import numpy as np
 
 from ..gradcheck import check_backward
+from .cases import Case
 from .handout import given_forward
 from .sandbox_client import SolutionError, clean
 
 FD_ELEMENTS = 40         # finite differences on at most this many elements per input
 RTOL, ATOL = 1e-6, 1e-9  # float64 agreement with minise: ATOL is relative to the gradient's largest value
+# float32: a right answer is within F32_GROWTH · (ε · (1 + its largest value) + δ) of minise's float64 one,
+# ε float32's machine epsilon and δ how far minise's float64 answer moves when the inputs and gout are
+# rounded by one float32 ulp (the case's own conditioning: logits near ±1000, a small variance).
+# A float32 sum of n terms is off by up to about n·ε (Higham, Accuracy and Stability of Numerical
+# Algorithms, 2nd ed., §4.2); right solutions of every exercise stay within 9 · (ε · (1 + scale) + δ) over
+# 200 seeds, a factor 7 below F32_GROWTH. (Cases whose usual formula cancels beyond what float32 holds, batch
+# statistics of two values, are checked in float64 only: see Case.float32.)
+F32_EPS, F32_GROWTH = float(np.finfo(np.float32).eps), 64
 LARGE_FACTOR = 40        # the large case's forward + backward may take this many forwards ...
 LARGE_FLOOR = 2.0        # ... or this many seconds, whichever is more
 LARGE_ROUNDS = 3         # at most this many timed rounds (the best counts); one when clearly fast
@@ -49,15 +58,21 @@ class Context:
         self.solution, self.exercise, self.rng, self.passed = solution, exercise, rng, {}
 
 
-def compare(what, yours, expected, name, dtype):
-    """Raise CheckFailed naming the element where ``yours`` and ``expected`` disagree most."""
+def compare(what, yours, expected, name, dtype, noise=0.0):
+    """Raise CheckFailed naming the element where ``yours`` and ``expected`` disagree most (``noise``: δ
+    above, for float32)."""
     if yours.shape != expected.shape:
         raise CheckFailed(f"{what}: {name} has shape {yours.shape}, expected {expected.shape}")
     if yours.dtype != dtype:
         raise CheckFailed(f"{what}: {name} has dtype {yours.dtype}, but the inputs are {np.dtype(dtype)}; keep the "
                           "input's dtype (np.zeros_like(x), not np.zeros(shape))")
+    if not np.all(np.isfinite(expected)):              # a case the grader drew badly: never compare with it
+        raise RuntimeError(f"{what}: minise's own {name} is not finite: the grader's case is ill-posed")
     scale = float(np.abs(expected).max(initial=0))
-    rtol, atol = (RTOL, ATOL * (1 + scale)) if dtype != np.float32 else (1e-3, 1e-4 * (1 + scale))
+    if dtype == np.float32:
+        rtol, atol = 0.0, F32_GROWTH * (F32_EPS * (1 + scale) + noise)
+    else:
+        rtol, atol = RTOL, ATOL * (1 + scale)
     yours64 = yours.astype(np.float64)
     excess = np.abs(yours64 - expected) - (atol + rtol * np.abs(expected))
     excess = np.where(np.isfinite(yours64), excess, np.inf)
@@ -68,24 +83,55 @@ def compare(what, yours, expected, name, dtype):
                           f"{expected.size} elements differ)")
 
 
+def float32_noise(exercise, case, gout=None):
+    """δ for float32 (see F32_GROWTH): the largest change of minise's float64 answer (the output, then
+    each gradient) when every float input and gout is rounded by one float32 ulp, either way, at random."""
+    rng, noise = np.random.default_rng(0), None
+    for _ in range(2):
+        arrays = [a.astype(np.float64) * (1 + F32_EPS * rng.choice([-1.0, 1.0], size=a.shape)) if d else a
+                  for a, d in zip(case.arrays, case.differentiable)]
+        rounded = Case(case.names, arrays, case.differentiable, case.kwargs)
+        if gout is None:
+            moved, exact = [exercise.output(rounded)], [exercise.output(case)]
+        else:
+            g = np.asarray(gout, np.float64) * (1 + F32_EPS * rng.choice([-1.0, 1.0], size=np.shape(gout)))
+            moved, exact = exercise.reference(rounded, g)[1], exercise.reference(case, gout)[1]
+        change = [float(np.abs(m - e).max(initial=0)) for m, e in zip(moved, exact)]
+        noise = change if noise is None else [max(a, b) for a, b in zip(noise, change)]
+    return noise
+
+
 def run_case(ctx, case, what):
     """One forward, then backward twice on its cache with two random gouts; compared with minise."""
     dtype, label = case.arrays[0].dtype, f"{what} ({case.describe()})"
+    float32 = dtype == np.float32
     out, handle = ctx.solution.forward(case)
     expected_out = ctx.exercise.output(case)
-    compare(label, out, expected_out, "forward's output", dtype)
+    compare(label, out, expected_out, "forward's output", dtype,
+            float32_noise(ctx.exercise, case)[0] if float32 else 0.0)
+    first = None
     for second in (False, True):
         gout = (ctx.rng.standard_normal(expected_out.shape) * ctx.rng.uniform(0.5, 2.0)).astype(dtype)
         grads = ctx.solution.backward(case, handle, gout)
         _, expected = ctx.exercise.reference(case, gout)       # computed only now that the solution has answered
+        noise = float32_noise(ctx.exercise, case, gout) if float32 else [0.0] * len(expected)
         try:
-            for name, g, right in zip(case.grad_names, grads, expected):
-                compare(label, g, right, f"the gradient of {name}", dtype)
+            for name, g, right, delta in zip(case.grad_names, grads, expected, noise):
+                compare(label, g, right, f"the gradient of {name}", dtype, delta)
         except CheckFailed as exc:
-            if second:
-                raise CheckFailed(f"{exc}. The first backward on this forward's cache was right, the second (another "
-                                  "gout, the same cache) was not: does backward change its cache in place?") from None
+            if second and _cache_changed(ctx, case, handle, first):
+                raise CheckFailed(f"{exc}. The first backward on this forward's cache was right, and the same gout "
+                                  "on the same cache now gives another answer: does backward change its cache in "
+                                  "place?") from None
             raise
+        first = (gout, grads)
+
+
+def _cache_changed(ctx, case, handle, first):
+    """Whether backward, run again with the first gout on the same cache, answers differently from the first time."""
+    gout, grads = first
+    again = ctx.solution.backward(case, handle, gout)
+    return any(a.shape != g.shape or not np.array_equal(a, g, equal_nan=True) for a, g in zip(again, grads))
 
 
 def check_forward(ctx):

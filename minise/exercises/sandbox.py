@@ -10,7 +10,8 @@ imports NumPy and nothing of minise. In this order it
    only, write nothing, start and signal nothing; then adds the audit hook (:mod:`.audit`), the
    second layer that turns refusals into helpful messages;
 3. tells the grader what confinement it got, before any of the solution's code exists here;
-4. receives the solution's source over its stdin, runs it, and answers forward and backward requests.
+4. receives the solution's source over its stdin, runs it, and answers forward and backward requests
+   (a new copy of the source may come again: it runs afresh, as a new module).
 
 The grader computes the right answers only after this process has replied, so this process never
 holds an answer worth stealing, and the grader checks every reply (:mod:`.protocol`). Every
@@ -205,23 +206,21 @@ def main(argv):
             data = data[write(reply_fd, data):]
 
     send({"confinement": confine(np, solution, audit, "--no-audit-hook" not in argv)})
-    message = protocol.read_message(read)
-    if message is None:
-        return
-    try:
-        meta, arrays = protocol.unpack(message)
-        runner = _load(arrays[0].tobytes().decode("utf-8"), solution, protocol.as_array)
-        exercise = getattr(runner.module, "EXERCISE", None)
-    except BaseException as exc:                    # report any failure to load, then stop
-        send(error_reply(exc))
-        return
-    send({"exercise": exercise if isinstance(exercise, str) else None})
+    runner = None
     while True:
         message = protocol.read_message(read)
         if message is None:
             return
-        meta, arrays = protocol.unpack(message)
         try:
+            meta, arrays = protocol.unpack(message)
+            if meta["op"] == "load":                # the source, run afresh as a new module each time
+                runner = None
+                runner = _load(arrays[0].tobytes().decode("utf-8"), solution, protocol.as_array)
+                exercise = getattr(runner.module, "EXERCISE", None)
+                send({"exercise": exercise if isinstance(exercise, str) else None})
+                continue
+            if runner is None:
+                raise RuntimeError("no solution loaded")
             run = {"forward": runner.run_forward, "backward": runner.run_backward, "check": runner.run_check}
             reply, out = run[meta["op"]](meta, arrays)
             send(reply, out)

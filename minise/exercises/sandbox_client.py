@@ -120,7 +120,9 @@ class Solution:
         self._source = source
 
     def load(self):
-        """Send the source and run it; sets ``exercise`` (the file's EXERCISE, or None)."""
+        """Send the source and run it, as a new module each time it is called (what an earlier load
+        left in the module's globals is gone); sets ``exercise`` (the file's EXERCISE, or None)."""
+        self.modified, self.backward_runs = [], 0
         self._send({"op": "load"}, [np.frombuffer(self._source.encode("utf-8"), np.uint8)])
         hello, _ = self._reply("loading the file")
         exercise = hello.get("exercise")

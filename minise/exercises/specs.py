@@ -13,7 +13,7 @@ from ..functional.loss import cross_entropy
 from ..functional.norm import batch_norm
 from ..functional.pooling import max_pool2d
 from ..functional.scale import scale_channels
-from .cases import Case, Exercise, at_zero, away_from_zero, dims, tie_free, with_ties
+from .cases import Case, Exercise, at_zero, away_from_zero, dims, shared_winner, tie_free, with_ties
 from .checker_exercise import CHECKER
 from .more_specs import MORE
 
@@ -57,7 +57,7 @@ def cross_entropy_cases(rng):
 def batchnorm_case(rng, n, d, offset=2.0):
     x = rng.standard_normal((n, d)) * rng.uniform(0.5, 3.0, size=d) + rng.uniform(-offset, offset, size=d)
     return Case(["x", "gamma", "beta"], [x, rng.uniform(0.5, 2.0, size=d), rng.standard_normal(d)],
-                [True, True, True], {"eps": 1e-5}, float32=offset < 100)
+                [True, True, True], {"eps": 1e-5}, float32=offset < 100 and n > 2)
 
 
 def batchnorm_cases(rng):
@@ -74,8 +74,9 @@ def scale_cases(rng):
     return [scale_case(rng, n, c, h, w), scale_case(rng, n, c, 1, 1), scale_case(rng, 1, 1, h, w)]
 
 
-def conv_case(rng, kernel, stride, padding, extra=4):
-    n, c, f = dims(rng, 3, 1, 3)
+def conv_case(rng, kernel, stride, padding, extra=4, sizes=None):
+    """``sizes``: (N, C, F), by default each 1 to 3."""
+    n, c, f = sizes or dims(rng, 3, 1, 3)
     (kh, kw) = kernel
     h, w = (int(rng.integers(max(1, k - 2 * padding), max(1, k - 2 * padding) + extra + 1)) for k in kernel)
     x = rng.standard_normal((n, c, h, w))
@@ -85,8 +86,10 @@ def conv_case(rng, kernel, stride, padding, extra=4):
 
 
 def conv_cases(rng):
-    """kH ≠ kW; stride 1 and 2; padding 0, 1 and 2; overlapping windows and not; a last row left over."""
-    cases = [conv_case(rng, (3, 2), 1, 0), conv_case(rng, (2, 3), 2, 1), conv_case(rng, (2, 2), 2, 0),
+    """kH ≠ kW; stride 1 and 2; padding 0, 1 and 2; overlapping windows and not; a last row left over;
+    N, C and F all different and above 1 in the first case (a sum over the batch, a mixed-up axis)."""
+    sizes = tuple(int(v) for v in rng.permutation([2, 3, 4]))
+    cases = [conv_case(rng, (3, 2), 1, 0, sizes=sizes), conv_case(rng, (2, 3), 2, 1), conv_case(rng, (2, 2), 2, 0),
              conv_case(rng, (3, 3), 1, 2), conv_case(rng, (1, 3), 2, 1)]
     x = cases[2].arrays[0]
     if x.shape[2] % 2 == 0:                          # an odd height: the last row is in no window
@@ -100,14 +103,26 @@ def conv_large(rng):
     return Case(["x", "w", "b"], [x, weight, rng.standard_normal(32)], [True, True, True], {"stride": 1, "padding": 1})
 
 
-def pool_case(rng, kernel, stride):
-    shape = dims(rng, 2, 1, 3) + dims(rng, 2, kernel, kernel + 4)
-    return Case(["x"], [tie_free(rng, shape)], [True], {"kernel_size": kernel, "stride": stride})
+def pool_case(rng, kernel, stride, leftover=False, planes=False):
+    """Overlapping windows (stride < kernel) are at least two a side, and each plane's maximum wins
+    four of them; ``leftover``: a last row and column in no window; ``planes``: N and C above 1."""
+    if stride < kernel:
+        size = dims(rng, 2, kernel + stride, kernel + 4)
+    elif leftover:
+        size = tuple(kernel * int(m) + 1 for m in rng.integers(1, 3, size=2))
+    else:
+        size = dims(rng, 2, kernel, kernel + 4)
+    x = tie_free(rng, dims(rng, 2, 2 if planes else 1, 3) + size)
+    if stride < kernel:
+        x = shared_winner(x, kernel, stride)
+    return Case(["x"], [x], [True], {"kernel_size": kernel, "stride": stride})
 
 
 def pool_cases(rng):
-    """Overlapping windows (stride < kernel) and not, and a last row and column left over."""
-    return [pool_case(rng, 2, 1), pool_case(rng, 3, 2), pool_case(rng, 2, 2), pool_case(rng, 3, 3)]
+    """Overlapping windows (stride < kernel), with an element that wins several, and not; a last row
+    and column left over."""
+    return [pool_case(rng, 2, 1, planes=True), pool_case(rng, 3, 2), pool_case(rng, 2, 2, leftover=True),
+            pool_case(rng, 3, 3)]
 
 
 def pool_kinks(rng):
