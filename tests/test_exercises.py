@@ -6,9 +6,9 @@ every kind, masks wrong at a kink, caches changed in place, loading minise or th
 forged replies, fake output, ...): each names the check that must catch it. The escape attempts
 (``ESCAPE = True``) are graded by tests/test_exercise_escapes.py, with and without the audit hook."""
 import os
-import re
 
 import pytest
+from exercise_sweep import checks_for, expected_failure, missed, verdicts, wrongly_failed
 
 from minise.exercises import EXERCISES, grade
 from minise.exercises.handout import STUBS
@@ -30,13 +30,11 @@ def _read(path):
         return f.read()
 
 
-def _expected_failure(path):
-    match = re.search(r'^EXPECT_FAIL = "([^"]+)"', _read(path), re.MULTILINE)
-    assert match, f"{path} must say which check catches it (EXPECT_FAIL = ...)"
-    return match.group(1)
-
-
 MISTAKES = [f for f in _files(WRONG) if "\nESCAPE = True" not in _read(os.path.join(WRONG, f))]
+PLANTED = [os.path.join(WRONG, f) for f in _files(WRONG)]
+SWEEP_SEEDS = range(200)           # MINISE_SLOW=1: every planted file on this many seeds
+QUICK_SEEDS = range(3)             # the default suite: a full grade on the first, the file's check on the others
+slow = pytest.mark.skipif(not os.environ.get("MINISE_SLOW"), reason="a sweep over seeds: MINISE_SLOW=1 runs it")
 
 
 @needs_reference_solutions
@@ -62,17 +60,28 @@ def test_reference_solution_passes(name):
 
 @pytest.mark.parametrize("filename", MISTAKES)
 def test_planted_wrong_solution_fails_for_its_reason(filename):
+    """Every check on the first seed, as a grade; then the check the file names on more seeds."""
     path = os.path.join(WRONG, filename)
-    expected = _expected_failure(path)
-    result = grade(path)
-    assert not result.passed, f"the grader passed a planted wrong solution:\n{result}"
-    if expected == "load":
-        assert result.error and ("does not allow" in result.error or "Permission denied" in result.error), str(result)
-        assert result.score == 0
-    else:
-        outcome = {check: passed for check, passed, _ in result.results}
-        assert outcome[expected] is False, f"check {expected!r} should have failed:\n{result}"
-        assert outcome.get("forward", True) is True, f"forward is given and right; only backward is wrong:\n{result}"
+    expected = expected_failure(path)
+    for seed, outcome in verdicts(path, QUICK_SEEDS, checks_for(path), full_first=True):
+        if expected == "load":
+            assert isinstance(outcome, str), f"seed {seed}: the file loaded"
+            assert "does not allow" in outcome or "Permission denied" in outcome, outcome
+        else:
+            assert not isinstance(outcome, str), f"seed {seed}: the file did not load: {outcome}"
+            assert outcome[expected][0] is False, f"seed {seed}: check {expected!r} should have failed:\n{outcome}"
+            assert outcome.get("forward", (True,))[0] is True, f"seed {seed}: forward is given and right; only " \
+                                                               f"backward is wrong:\n{outcome}"
+
+
+@slow
+@pytest.mark.slow
+@pytest.mark.parametrize("path", PLANTED, ids=os.path.basename)
+def test_every_planted_mistake_is_caught_on_every_seed(path):
+    """Caught by construction, not by the luck of the seed: the check a planted file names fails on every one
+    of 200 seeds (each exercise draws every kind of case, every run)."""
+    got_past = missed(path, SWEEP_SEEDS)
+    assert not got_past, f"caught on {len(SWEEP_SEEDS) - len(got_past)} of {len(SWEEP_SEEDS)} seeds; missed: {got_past}"
 
 
 @pytest.mark.parametrize("name", sorted(EXERCISES))
@@ -187,11 +196,15 @@ def test_right_solutions_in_other_styles_pass(filename):
     assert result.passed, str(result)
 
 
+@slow
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("MINISE_SLOW"), reason="a sweep over seeds: MINISE_SLOW=1 runs it")
 @pytest.mark.parametrize("path", [os.path.join(SOLUTIONS, f) for f in _files(SOLUTIONS)] +
                          [os.path.join(STYLES, f) for f in STYLE_FILES], ids=os.path.basename)
 def test_right_solutions_pass_across_seeds(path):
-    for seed in range(8):
+    """Every check but the timed one on 200 seeds (no false alarm from a case drawn badly), and whole grades
+    on a few."""
+    failed = wrongly_failed(path, SWEEP_SEEDS)
+    assert not failed, f"failed on {len(failed)} of {len(SWEEP_SEEDS)} seeds: {dict(list(failed.items())[:3])}"
+    for seed in range(3):
         result = grade(path, seed=seed)
         assert result.passed, str(result)
