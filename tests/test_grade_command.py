@@ -11,6 +11,7 @@ import sys
 import time
 
 import pytest
+from process_table import end_all, wait_until_gone
 
 from minise.exercises import EXERCISES
 from minise.exercises.command import grade_main
@@ -119,6 +120,10 @@ def test_grades_are_written_as_they_come(tmp_path):
         batch.wait()
     rows = list(csv.DictReader(io.StringIO(output.read_text(encoding="utf-8"))))
     assert len(rows) == 1 and rows[0]["passed"] == "yes"
+    if os.path.isdir("/proc/self"):                          # and the looping solution's process ended with it
+        left = wait_until_gone(text=f"sandbox.py {looping} ")
+        end_all(left)
+        assert not left, f"the solution's process outlived the killed batch: {left}"
 
 
 def test_a_solution_cannot_fake_the_graders_lines():

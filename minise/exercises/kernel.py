@@ -5,7 +5,10 @@ Code that can write its own memory (NumPy can point an array at any address thro
 count are the kernel's. :func:`confine` raises them in the solution's process, before the
 solution's source is even read, and they hold for the rest of that process's life:
 
-* a session of its own (``setsid``): no terminal, no signals from the teacher's shell;
+* a session of its own (``setsid``, or the grader's ``start_new_session``): no terminal, no signals from
+  the teacher's shell, and one process group that the grader kills whole;
+* death with the grader (:func:`die_with_parent`, ``PR_SET_PDEATHSIG``, which seccomp keeps it from
+  undoing): however the grader ends, even by SIGKILL, the solution's process ends with it;
 * rlimits: no new processes (``RLIMIT_NPROC`` 0), no file writes (``RLIMIT_FSIZE`` 0), bounded
   address space and CPU time, no core dumps;
 * ``PR_SET_NO_NEW_PRIVS``, and, when it runs as root, no capabilities left (root could otherwise
@@ -15,7 +18,8 @@ solution's source is even read, and they hold for the rest of that process's lif
   connect, ABI ≥ 6 forbids signalling any process outside the sandbox and reaching abstract unix
   sockets outside it;
 * seccomp (x86_64, aarch64): no fork, exec, ptrace, signals, sockets, mounts, namespaces or
-  kernel keyrings, whatever the Landlock ABI; new threads stay allowed (``clone`` with CLONE_THREAD).
+  kernel keyrings, whatever the Landlock ABI, and no change of the parent-death signal; new threads
+  stay allowed (``clone`` with CLONE_THREAD).
 
 Everything is done with ctypes and the C library's ``syscall``; nothing is a Python-level check.
 :func:`confine` returns a report of what it got: ``describe(report)`` says it in a line, and
@@ -30,6 +34,7 @@ import struct
 
 LANDLOCK_CREATE_RULESET, LANDLOCK_ADD_RULE, LANDLOCK_RESTRICT_SELF = 444, 445, 446   # every architecture
 PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 24, 22, 2
+PR_SET_PDEATHSIG = 1
 READ_FILE, READ_DIR = 1 << 2, 1 << 3
 FS_RIGHTS = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 4: (1 << 15) - 1, 5: (1 << 16) - 1}
 TCP_BIND_CONNECT, SCOPE_ABSTRACT_UNIX_AND_SIGNAL = 0b11, 0b11
@@ -55,6 +60,7 @@ DENIED = {
         reboot=142, setrlimit=164, fanotify_init=262)),
 }
 CAPSET = {"x86_64": 126, "aarch64": 91}
+PRCTL = {"x86_64": 157, "aarch64": 167}
 CLONE_THREAD = 0x10000
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
@@ -104,22 +110,24 @@ def _landlock(abi, directories, files):
         os.close(ruleset)
 
 
-def _bpf(arch, clone3, clone, denied):
+def _bpf(arch, clone3, clone, denied, prctl):
     """A classic-BPF seccomp program: other architectures killed, ``denied`` -> EPERM, clone3 -> ENOSYS,
-    clone allowed only with CLONE_THREAD (threads, not processes), everything else allowed."""
+    clone allowed only with CLONE_THREAD (threads, not processes), prctl(PR_SET_PDEATHSIG) -> EPERM (the
+    process dies with the grader), everything else allowed."""
     LD, JEQ, JGE, JSET, RET = 0x20, 0x15, 0x35, 0x45, 0x06
     ALLOW, KILL, ERRNO = 0x7FFF0000, 0x80000000, 0x00050000
     checks = [(JGE, 0x40000000, "eperm")] if arch == 0xC000003E else []      # x32 system calls
     checks += [(JEQ, n, "eperm") for n in sorted(set(denied.values()))]
-    checks += [(JEQ, clone3, "enosys"), (JEQ, clone, "clone")]
+    checks += [(JEQ, clone3, "enosys"), (JEQ, clone, "clone"), (JEQ, prctl, "prctl")]
     head = [(LD, 0, 0, 4), (JEQ, 1, 0, arch), (RET, 0, 0, KILL), (LD, 0, 0, 0)]   # seccomp_data.arch, .nr
-    labels = {"clone": len(head) + len(checks) + 1}
-    labels.update(eperm=labels["clone"] + 3, enosys=labels["clone"] + 4)
+    start = len(head) + len(checks)
+    labels = {"clone": start + 1, "prctl": start + 4, "eperm": start + 7, "enosys": start + 8}
     prog = head + [(code, labels[to] - (len(head) + i) - 1, 0, k) for i, (code, k, to) in enumerate(checks)]
     prog += [(RET, 0, 0, ALLOW),
-             (LD, 0, 0, 16), (JSET, 0, 1, CLONE_THREAD), (RET, 0, 0, ALLOW),   # clone: args[0] & CLONE_THREAD
+             (LD, 0, 0, 16), (JSET, 0, 4, CLONE_THREAD), (RET, 0, 0, ALLOW),  # clone: args[0] & CLONE_THREAD
+             (LD, 0, 0, 16), (JEQ, 1, 0, PR_SET_PDEATHSIG), (RET, 0, 0, ALLOW),  # prctl: args[0]
              (RET, 0, 0, ERRNO | 1), (RET, 0, 0, ERRNO | 38)]                   # EPERM, ENOSYS
-    assert all(0 <= jt < 256 for _, jt, _, _ in prog)
+    assert len(prog) == labels["enosys"] + 1 and all(0 <= jt < 256 for _, jt, _, _ in prog)
     return prog
 
 
@@ -127,7 +135,7 @@ def _seccomp():
     machine = platform.machine()
     if machine not in DENIED:
         raise OSError(f"no seccomp table for {machine}")
-    prog = _bpf(*DENIED[machine])
+    prog = _bpf(*DENIED[machine], PRCTL[machine])
     raw = b"".join(struct.pack("=HBBI", *instruction) for instruction in prog)
     filters = ctypes.create_string_buffer(raw)
     fprog = struct.pack("@HP", len(prog), ctypes.addressof(filters))
@@ -158,13 +166,25 @@ def _rlimits(memory, cpu_seconds):
     return got
 
 
+def die_with_parent(parent):
+    """Have the kernel send SIGKILL to this process when its parent (the grader, pid ``parent``) ends,
+    however it ends; exits at once if the parent is already gone. True where the kernel can do it (Linux)."""
+    if platform.system() != "Linux":
+        return False
+    _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG")
+    if os.getppid() != parent:                   # the grader ended before the signal was asked for
+        os._exit(1)
+    return True
+
+
 def confine(directories, files, memory, cpu_seconds):
     """Confine this process for good (see the module's docstring); returns the report of what held."""
     report = {"landlock": 0, "seccomp": False, "no_new_privs": False, "capabilities_dropped": False,
               "session": False, "rlimits": [], "problems": [], "root": os.geteuid() == 0}
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)     # a write past the limit fails instead of killing
     try:
-        os.setsid()
+        if os.getsid(0) != os.getpid():         # not yet the leader of a session of its own
+            os.setsid()
         report["session"] = True
     except OSError as exc:
         report["problems"].append(f"setsid: {exc}")

@@ -1,9 +1,10 @@
 """The student's side of grading: a separate process, confined by the kernel, that runs a solution.
 
-Started by :mod:`minise.exercises.sandbox_client` as ``python -I -S sandbox.py SOLUTION NUMPY_SITE``
-(``--no-audit-hook`` only in the tests that prove the kernel holds alone). It is a plain script that
-imports NumPy and nothing of minise. In this order it
+Started by :mod:`minise.exercises.sandbox_client` as ``python -I -S sandbox.py SOLUTION NUMPY_SITE
+GRADER_PID`` in a session of its own (``--no-audit-hook`` only in the tests that prove the kernel holds
+alone). It is a plain script that imports NumPy and nothing of minise. In this order it
 
+0. arranges to die with the grader (the kernel's parent-death signal), however the grader ends;
 1. imports NumPy (and the parts of it loaded lazily), while the file system is still open;
 2. confines itself for good (:mod:`minise.exercises.kernel`: Landlock, seccomp, rlimits, no new
    privileges, its own session): from here on it may read Python's standard library and NumPy
@@ -76,7 +77,8 @@ def confine(np, solution, audit, audit_hook=True):
     else:
         report = {"kernel": False, "landlock": 0, "problems": [f"{sys.platform} has no Landlock"]}
         try:
-            os.setsid()
+            if os.getsid(0) != os.getpid():
+                os.setsid()
         except (AttributeError, OSError):
             pass
     import _posixsubprocess  # subprocess (numpy.testing imports it) may load, but never fork
@@ -185,8 +187,26 @@ def _load(source, path, as_array):
     return Runner(module, as_array)
 
 
+def die_with_parent(parent):
+    """End this process when the grader (pid ``parent``) ends, however it ends: the kernel's parent-death
+    signal on Linux; elsewhere a thread that watches the parent."""
+    if sys.platform.startswith("linux") and _sibling("kernel").die_with_parent(parent):
+        return
+    import threading
+    import time
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main(argv):
-    solution, site = argv[0], argv[1]
+    solution, site, parent = argv[0], argv[1], int(argv[2])
+    die_with_parent(parent)
     here = os.path.dirname(os.path.realpath(__file__))
     sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != here] + [site]
     import numpy as np

@@ -2,20 +2,30 @@
 
 ``Solution(path)`` starts the confined process, reads what confinement it got (sent before any of
 the solution's code exists there), sends it the solution's source, and offers ``forward(case)`` and
-``backward(case, handle, gout)``; each waits at most ``timeout`` seconds (and never past the file's
-overall deadline) and kills the process when time runs out. Every reply is checked here, in the
-grader's process: its size, its header, each array's dtype and shape. The solution's prints arrive
-on a pipe that is drained while waiting and kept only in part (a print flood costs nothing). Its
-exceptions come back as :class:`SolutionError`, cleaned of control characters and of the words
-the grader's own verdict uses, so that nothing a solution prints can pass for a grader line.
+``backward(case, handle, gout)``; each, sending its request as well as waiting for the reply, takes at
+most ``timeout`` seconds (and never runs past the file's overall deadline) and kills the process when
+time runs out: a process that stops reading its requests cannot block the grader either.
+
+The process leads a session and process group of its own, and whatever ends it here (a timeout, a
+garbled reply, ``close()``, an error or a KeyboardInterrupt in the grader, the Solution's garbage
+collection, the grader's exit) kills the whole group and reaps it; if the grader itself is killed, the
+kernel ends the process (see sandbox.py).
+
+Every reply is checked here, in the grader's process: its size, its header, each array's dtype and
+shape. The solution's prints arrive on a pipe that is drained while waiting and kept only in part (a
+print flood costs nothing). Its exceptions come back as :class:`SolutionError`, cleaned of control
+characters and of the words the grader's own verdict uses, so that nothing a solution prints can pass
+for a grader line.
 """
 import os
 import re
 import selectors
+import signal
 import struct
 import subprocess
 import sys
 import time
+import weakref
 
 import numpy as np
 
@@ -65,13 +75,40 @@ def describe_confinement(report):
 
 
 class _Pipes:
-    """Reads of the reply pipe with a deadline, draining the solution's printed text meanwhile."""
+    """Writes of requests and reads of replies, each with a deadline (a process that stops reading its
+    requests cannot block the grader), draining the solution's printed text meanwhile."""
 
-    def __init__(self, reply_fd, text_fd, keep):
-        self.selector = selectors.DefaultSelector()
-        self.reply_fd, self.keep = reply_fd, keep
+    def __init__(self, request_fd, reply_fd, text_fd, keep):
+        self.selector, self.writer = selectors.DefaultSelector(), selectors.DefaultSelector()
+        self.request_fd, self.reply_fd, self.keep = request_fd, reply_fd, keep
+        os.set_blocking(request_fd, False)
         self.selector.register(reply_fd, selectors.EVENT_READ)
         self.selector.register(text_fd, selectors.EVENT_READ)
+        self.writer.register(request_fd, selectors.EVENT_WRITE)
+        self.writer.register(text_fd, selectors.EVENT_READ)
+
+    def _drain(self, fd):
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            for selector in (self.selector, self.writer):
+                selector.unregister(fd)
+        self.keep(chunk)
+
+    def write(self, data, deadline):
+        """Write all of ``data`` to the request pipe (BrokenPipeError if the process closed it)."""
+        data = memoryview(data)
+        while data:
+            try:
+                data = data[os.write(self.request_fd, data):]
+                continue
+            except BlockingIOError:
+                pass
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            for key, _ in self.writer.select(left):
+                if key.fd != self.request_fd:
+                    self._drain(key.fd)
 
     def read(self, n, deadline):
         chunks, need = [], n
@@ -80,12 +117,10 @@ class _Pipes:
             if left <= 0:
                 raise TimeoutError
             for key, _ in self.selector.select(left):
-                chunk = os.read(key.fd, min(need, 1 << 20) if key.fd == self.reply_fd else 1 << 16)
                 if key.fd != self.reply_fd:
-                    if not chunk:
-                        self.selector.unregister(key.fd)
-                    self.keep(chunk)
+                    self._drain(key.fd)
                     continue
+                chunk = os.read(key.fd, min(need, 1 << 20))
                 if not chunk:
                     return b"".join(chunks)
                 chunks.append(chunk)
@@ -94,6 +129,22 @@ class _Pipes:
 
     def close(self):
         self.selector.close()
+        self.writer.close()
+
+
+def end_process(process):
+    """Kill ``process`` (a Popen that leads its own process group) and everything in its group, then reap it.
+    The group is killed while its leader is not yet reaped, so that its id cannot have been reused."""
+    if process.returncode is None:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (AttributeError, OSError):          # no process groups here (Windows), or the group is gone
+            pass
+        try:
+            process.kill()
+        except OSError:
+            pass
+    process.wait()
 
 
 class Solution:
@@ -105,13 +156,15 @@ class Solution:
         self.modified, self.backward_runs, self.printed, self.dead = [], 0, 0, None
         self._text = bytearray()
         source = read_source(self.path)                  # raises SourceError: the file is not gradable
-        argv = [sys.executable, "-I", "-S", SANDBOX, self.path, NUMPY_SITE]
+        argv = [sys.executable, "-I", "-S", SANDBOX, self.path, NUMPY_SITE, str(os.getpid())]
         argv += [] if audit_hook else ["--no-audit-hook"]
         self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        cwd=os.path.dirname(SANDBOX))
-        self.pipes = _Pipes(self.process.stdout.fileno(), self.process.stderr.fileno(), self._keep)
+                                        cwd=os.path.dirname(SANDBOX), start_new_session=True)
+        self._end = weakref.finalize(self, end_process, self.process)     # on garbage collection and at exit
         self.confinement, self.exercise = None, None
         try:
+            self.pipes = _Pipes(self.process.stdin.fileno(), self.process.stdout.fileno(),
+                                self.process.stderr.fileno(), self._keep)
             meta, _ = self._reply("starting", max(timeout, STARTUP_SECONDS))   # no solution code runs yet
         except BaseException:
             self.close()
@@ -123,7 +176,7 @@ class Solution:
         """Send the source and run it, as a new module each time it is called (what an earlier load
         left in the module's globals is gone); sets ``exercise`` (the file's EXERCISE, or None)."""
         self.modified, self.backward_runs = [], 0
-        self._send({"op": "load"}, [np.frombuffer(self._source.encode("utf-8"), np.uint8)])
+        self._send({"op": "load"}, [np.frombuffer(self._source.encode("utf-8"), np.uint8)], "loading the file")
         hello, _ = self._reply("loading the file")
         exercise = hello.get("exercise")
         self.exercise = exercise if isinstance(exercise, str) else None
@@ -133,10 +186,18 @@ class Solution:
         self._text += chunk
         del self._text[:-KEPT_OUTPUT]
 
+    def _seconds(self, timeout):
+        return max(min(self.timeout if timeout is None else timeout, self.deadline - time.monotonic()), 0)
+
+    def _timed_out(self, doing, seconds):
+        self._stop(f"the solution was stopped after {seconds:.3g} s while {doing}")
+        return SolutionError("timeout", f"{doing} took longer than {seconds:.3g} s (an endless loop? a gradient "
+                             "measured with finite differences instead of derived?)")
+
     def _reply(self, doing, timeout=None):
         if self.dead:
             raise SolutionError("", f"not run: {self.dead}")
-        seconds = max(min(self.timeout if timeout is None else timeout, self.deadline - time.monotonic()), 0)
+        seconds = self._seconds(timeout)
         deadline = time.monotonic() + seconds
         try:
             head = self.pipes.read(8, deadline)
@@ -151,9 +212,7 @@ class Solution:
                 body = self.pipes.read(size, deadline)
                 meta, arrays = unpack(body) if len(body) == size else (None, [])
         except TimeoutError:
-            self._stop(f"the solution was stopped after {seconds:.3g} s while {doing}")
-            raise SolutionError("timeout", f"{doing} took longer than {seconds:.3g} s (an endless loop? a gradient "
-                                "measured with finite differences instead of derived?)") from None
+            raise self._timed_out(doing, seconds) from None
         except (ValueError, UnicodeDecodeError, struct.error) as exc:
             self._stop("the solution's process sent a garbled reply")
             raise SolutionError("", f"the solution's process sent a garbled reply while {doing} ({exc})") from None
@@ -167,20 +226,22 @@ class Solution:
             raise SolutionError(str(meta["error"]), f"{message} (while {doing})", str(meta.get("traceback", "")))
         return meta, arrays
 
-    def _send(self, meta, arrays):
+    def _send(self, meta, arrays, doing, timeout=None):
         if self.dead:
             raise SolutionError("", f"not run: {self.dead}")
+        seconds = self._seconds(timeout)
         try:
-            self.process.stdin.write(pack(meta, arrays))
-            self.process.stdin.flush()
-        except (BrokenPipeError, OSError):
+            self.pipes.write(pack(meta, arrays), time.monotonic() + seconds)
+        except TimeoutError:
+            raise self._timed_out(f"{doing} (reading its arguments)", seconds) from None
+        except OSError:
             self._stop("the solution's process ended")
             raise SolutionError("crash", "the solution's process ended", self.output_tail()) from None
 
     def forward(self, case, arrays=None, timeout=None):
         """(out, handle) for the case's arguments (or ``arrays`` in their place)."""
         arrays = case.arrays if arrays is None else arrays
-        self._send({"op": "forward", "kwargs": case.kwargs}, arrays)
+        self._send({"op": "forward", "kwargs": case.kwargs}, arrays, "running forward", timeout)
         meta, out = self._reply("running forward", timeout)
         if len(out) != 1 or type(meta.get("handle")) is not int:
             raise SolutionError("", "the solution's process sent a garbled reply while running forward")
@@ -189,7 +250,8 @@ class Solution:
     def backward(self, case, handle, gout, timeout=None):
         """The gradients (one per differentiable argument) for upstream gradient ``gout``."""
         names = case.grad_names
-        self._send({"op": "backward", "handle": handle, "n_grads": len(names), "names": names}, [np.asarray(gout)])
+        self._send({"op": "backward", "handle": handle, "n_grads": len(names), "names": names}, [np.asarray(gout)],
+                   "running backward", timeout)
         _, grads = self._reply("running backward", timeout)
         if len(grads) != len(names):
             raise SolutionError("", "the solution's process sent a garbled reply while running backward")
@@ -198,7 +260,8 @@ class Solution:
 
     def check(self, inputs, gout, grads):
         """The solution's gradient checker's verdict (True or False) on claimed gradients ``grads``."""
-        self._send({"op": "check", "n_inputs": len(inputs)}, list(inputs) + [gout] + list(grads))
+        self._send({"op": "check", "n_inputs": len(inputs)}, list(inputs) + [gout] + list(grads),
+                   "running check_gradient")
         meta, _ = self._reply("running check_gradient")
         if type(meta.get("verdict")) is not bool:
             raise SolutionError("", "the solution's process sent a garbled reply while running check_gradient")
@@ -212,19 +275,13 @@ class Solution:
 
     def _stop(self, why):
         self.dead = why
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        self._end()
 
     def close(self):
-        if self.process.poll() is None:
-            try:
-                self.process.stdin.close()
-                self.process.wait(timeout=1)
-            except (OSError, subprocess.TimeoutExpired):
-                self.process.kill()
-                self.process.wait()
-        self.pipes.close()
+        """Kill the solution's process group and reap it (nothing it holds needs a gentler end)."""
+        self._end()
+        if getattr(self, "pipes", None) is not None:
+            self.pipes.close()
         for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
             try:
                 stream.close()
