@@ -54,6 +54,15 @@ def reference_solutions():
     return SOLUTIONS
 
 
+@pytest.fixture
+def planted_solutions():
+    """The folder of the planted wrong solutions; the test skips where they are absent (the source
+    distribution leaves them out too: each is one bug away from the answer key)."""
+    if not any((SOLUTIONS / "wrong").glob("*.py")):
+        pytest.skip("the exercises' planted wrong solutions are not here (left out of the source distribution)")
+    return SOLUTIONS / "wrong"
+
+
 class Backend:
     """Moves test data to one backend and back: 'numpy', 'strict' (the CuPy stand-in) or 'cupy'."""
 

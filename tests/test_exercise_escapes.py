@@ -19,6 +19,8 @@ from minise.exercises.sandbox_client import describe_confinement
 WRONG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "exercise_solutions", "wrong")
 ESCAPES = sorted(os.path.basename(p) for p in glob.glob(os.path.join(WRONG, "*.py"))
                  if "\nESCAPE = True" in open(p, encoding="utf-8").read())
+# Left out of the source distribution: one placeholder case, which the planted_solutions fixture skips.
+CASES = ESCAPES or ["left-out-of-the-source-distribution"]
 TRACES = ["/tmp/minise-escape-*", "/dev/shm/minise-escape-*", os.path.join(WRONG, "minise-escape-*"),
           os.path.join(sysconfig.get_paths()["purelib"], "minise_escape_*")]
 KERNEL = landlock_abi() > 0 and sys.platform.startswith("linux")
@@ -39,6 +41,7 @@ def no_traces():
     assert not left, f"an escape left files behind: {left}"
 
 
+@pytest.mark.usefixtures("planted_solutions")
 def test_there_is_an_escape_for_each_way_out():
     kinds = ["array_interface", "readline", "pth", "shm_open", "sqlite", "pidfd", "stops_grader", "sympy", "str_flag",
              "network", "forks", "proc_self_mem", "outlives_grader"]
@@ -46,8 +49,8 @@ def test_there_is_an_escape_for_each_way_out():
         assert any(kind in name for name in ESCAPES), kind
 
 
-@pytest.mark.parametrize("filename", ESCAPES)
-def test_escape_fails(filename, no_traces):
+@pytest.mark.parametrize("filename", CASES)
+def test_escape_fails(filename, planted_solutions, no_traces):
     result = grade(os.path.join(WRONG, filename), seed=1)
     assert not result.passed and result.score <= 1, str(result)
     outcome = {check: passed for check, passed, _ in result.results}
@@ -55,8 +58,8 @@ def test_escape_fails(filename, no_traces):
 
 
 @pytest.mark.skipif(not KERNEL, reason="this kernel has no Landlock")
-@pytest.mark.parametrize("filename", ESCAPES)
-def test_the_kernel_holds_without_the_audit_hook(filename, no_traces):
+@pytest.mark.parametrize("filename", CASES)
+def test_the_kernel_holds_without_the_audit_hook(filename, planted_solutions, no_traces):
     result = grade(os.path.join(WRONG, filename), seed=2, audit_hook=False)
     assert result.confinement.startswith("Landlock ABI") and "audit hook off" in result.confinement, str(result)
     assert not result.passed and result.score <= 1, str(result)

@@ -16,13 +16,16 @@ from minise.exercises.handout import STUBS
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOLUTIONS = os.path.join(HERE, "exercise_solutions")
 WRONG = os.path.join(SOLUTIONS, "wrong")
-# The reference solutions stay out of the source distribution; the tests that read them skip there.
+# The reference and planted wrong solutions stay out of the source distribution; the tests that read
+# them skip there (a test parametrized over the planted files gets one placeholder case, which skips).
 needs_reference_solutions = pytest.mark.usefixtures("reference_solutions")
+needs_planted_solutions = pytest.mark.usefixtures("planted_solutions")
+ABSENT = "left-out-of-the-source-distribution"
 TUTORIAL_COPIES = os.path.join(os.path.dirname(HERE), "tutorials", "exercises")
 
 
 def _files(folder):
-    return sorted(f for f in os.listdir(folder) if f.endswith(".py"))
+    return sorted(f for f in os.listdir(folder) if f.endswith(".py")) if os.path.isdir(folder) else []
 
 
 def _read(path):
@@ -30,8 +33,8 @@ def _read(path):
         return f.read()
 
 
-MISTAKES = [f for f in _files(WRONG) if "\nESCAPE = True" not in _read(os.path.join(WRONG, f))]
-PLANTED = [os.path.join(WRONG, f) for f in _files(WRONG)]
+MISTAKES = [f for f in _files(WRONG) if "\nESCAPE = True" not in _read(os.path.join(WRONG, f))] or [ABSENT]
+PLANTED = [os.path.join(WRONG, f) for f in _files(WRONG)] or [ABSENT]
 SWEEP_SEEDS = range(200)           # MINISE_SLOW=1: every planted file on this many seeds
 QUICK_SEEDS = range(3)             # the default suite: a full grade on the first, the file's check on the others
 # The large input check's verdict rests on time and on calls of forward, not on the values a seed draws, and
@@ -66,6 +69,7 @@ def test_reference_solution_passes(name):
 
 
 @pytest.mark.parametrize("filename", MISTAKES)
+@needs_planted_solutions
 def test_planted_wrong_solution_fails_for_its_reason(filename):
     """Every check on the first seed, as a grade; then the check the file names on more seeds."""
     path = os.path.join(WRONG, filename)
@@ -84,6 +88,7 @@ def test_planted_wrong_solution_fails_for_its_reason(filename):
 @slow
 @pytest.mark.slow
 @pytest.mark.parametrize("path", PLANTED, ids=os.path.basename)
+@needs_planted_solutions
 def test_every_planted_mistake_is_caught_on_every_seed(path):
     """Caught by construction, not by the luck of the seed: the check a planted file names fails on every one
     of 200 seeds (each exercise draws every kind of case, every run)."""
@@ -103,6 +108,7 @@ def test_a_stub_scores_nothing(name):
         assert outcome["forward"][0] and "not credited" in outcome["untouched"][1], str(result)
 
 
+@needs_planted_solutions
 def test_the_same_seed_draws_the_same_cases_and_new_seeds_differ():
     path = os.path.join(WRONG, "relu_backward__ignores_gout.py")
     first, again = grade(path, seed=7), grade(path, seed=7)
@@ -193,10 +199,11 @@ def test_a_print_flood_gets_a_note_not_an_error(tmp_path):
 
 
 STYLES = os.path.join(SOLUTIONS, "styles")
-STYLE_FILES = _files(STYLES) if os.path.isdir(STYLES) else []      # left out of the source distribution too
+STYLE_FILES = _files(STYLES)                        # left out of the source distribution too
 
 
-@pytest.mark.parametrize("filename", STYLE_FILES)
+@pytest.mark.parametrize("filename", STYLE_FILES or [ABSENT])
+@needs_reference_solutions
 def test_right_solutions_in_other_styles_pass(filename):
     """im2col, loops over output positions, np.add.at, np.where, einsum, row loops, the three batch-norm
     paths: a right backward passes whatever its style, on a busy machine too."""

@@ -29,7 +29,7 @@ def minise(*args, timeout=300):
                           env=env, check=False)
 
 
-@pytest.mark.usefixtures("reference_solutions")
+@pytest.mark.usefixtures("reference_solutions", "planted_solutions")
 def test_hand_out_collect_and_grade_a_class_to_csv(tmp_path):
     """tutorials/README.md, "For teachers": copy the stubs, students fill them in, one command grades them all."""
     handout = tmp_path / "handout"
@@ -68,7 +68,7 @@ def test_copy_never_overwrites_a_students_work(tmp_path):
     assert minise("exercises", "copy", str(tmp_path), "no_such_exercise").returncode == 2
 
 
-@pytest.mark.usefixtures("reference_solutions")
+@pytest.mark.usefixtures("reference_solutions", "planted_solutions")
 def test_exit_codes_and_json_lines(tmp_path, capsys):
     good, bad = os.path.join(SOLUTIONS, "relu_backward.py"), os.path.join(WRONG, "relu_backward__inplace.py")
     assert grade_main([good, "--seed", "1"]) == 0
@@ -126,6 +126,7 @@ def test_grades_are_written_as_they_come(tmp_path):
         assert not left, f"the solution's process outlived the killed batch: {left}"
 
 
+@pytest.mark.usefixtures("planted_solutions")
 def test_a_solution_cannot_fake_the_graders_lines():
     """`grep PASSED` on the text output finds only the grader's own verdicts."""
     out = minise("grade", os.path.join(WRONG, "relu_backward__fakes_grader_output.py"), "--seed", "2")

@@ -143,8 +143,9 @@ def _build_system_or_skip():
 
 def test_the_sdist_and_wheel_build_without_warnings_and_carry_what_a_student_needs(tmp_path):
     """The wheel holds the lessons, the exercise stubs and py.typed; neither the wheel nor the sdist holds a
-    reference solution (the sdist carries the planted wrong ones and the fixtures its own suite needs); and
-    setuptools has nothing to warn about in the package list or the manifest."""
+    reference solution or a planted wrong one (one bug away from the answer key; the sdist carries the
+    fixtures its own suite needs, and the tests that grade those files skip there); and setuptools has
+    nothing to warn about in the package list or the manifest."""
     import tarfile
     import zipfile
 
@@ -164,9 +165,8 @@ def test_the_sdist_and_wheel_build_without_warnings_and_carry_what_a_student_nee
     in_wheel = set(zipfile.ZipFile(wheel).namelist())
     with tarfile.open(sdist) as archive:
         in_sdist = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
-    answers = [n for n in in_wheel | in_sdist
-               if "exercise_solutions/" in n and n.endswith(".py") and "/wrong/" not in n]
-    assert answers == [], "the reference solutions are the answer key: they stay out of both"
+    answers = [n for n in in_wheel | in_sdist if "exercise_solutions/" in n and n.endswith(".py")]
+    assert answers == [], "the reference and planted solutions stay out of both: the answer key and its neighbours"
     assert {f"minise/exercises/stubs/{name}.py" for name in STUBS} <= in_wheel
     assert {"minise/py.typed", "minise/data/digits.npz", "minise/data/DIGITS_LICENSE.txt"} <= in_wheel
     lessons_shipped = {f"minise/_tutorials/{p.relative_to(ROOT / 'tutorials')}"
