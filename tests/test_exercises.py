@@ -126,20 +126,13 @@ def _variant(tmp_path, name, old, new, filename=None):
 
 
 @needs_reference_solutions
-def test_slow_solution_is_stopped_by_the_timeout(tmp_path):
-    path = _variant(tmp_path, "relu_backward", "    gx = gout * (x > 0)\n", "    while True:\n        pass\n")
-    result = grade(path, timeout=1.0)
-    assert not result.passed and result.score == 0
-    assert any("longer than 1 s" in message for _, _, message in result.results), str(result)
-
-
-@needs_reference_solutions
 def test_a_correct_but_slow_backward_is_told_what_was_measured(tmp_path, monkeypatch):
     """Too slow is not cheating: the message gives the times and says how to vectorise."""
     import minise.exercises.checks as checks
     monkeypatch.setattr(checks, "LARGE_FLOOR", 0.05)
     monkeypatch.setattr(checks, "LARGE_FACTOR", 1)
-    slow = "    import time\n    time.sleep(0.5 if x.size > 10000 else 0)\n    gx = gout * (x > 0)\n"
+    slow = ("    import time\n    end = time.process_time() + (0.5 if x.size > 10000 else 0)\n"      # 0.5 s of work
+            "    while time.process_time() < end:\n        pass\n    gx = gout * (x > 0)\n")
     result = grade(_variant(tmp_path, "relu_backward", "    gx = gout * (x > 0)\n", slow), seed=3)
     message = dict((c, m) for c, _, m in result.results)["large input"]
     assert not result.passed and "the given forward's" in message and "timed on this machine" in message, message

@@ -16,7 +16,12 @@
   float32     float32 inputs give float32 gradients, right to float32's precision
   large input a large case is right too, and forward + backward together take at most
               LARGE_FACTOR times the exercise's own forward, timed here alternately with the
-              solution (so a busy machine slows both alike), and never less than LARGE_FLOOR
+              solution, and never less than LARGE_FLOOR seconds. Both are measured in CPU time
+              where the kernel tells the solution process's (Linux): work done, which a busy
+              machine does not inflate (nor a solution's own threads spinning while the grader
+              times its forward); elsewhere in wall-clock time, alternately, so that a busy
+              machine slows both alike. A round is stopped after STOP_FACTOR times the
+              allowance in wall-clock time, never less than LARGE_FLOOR
               seconds. A derived backward costs a few forwards; measuring a gradient costs a pair
               of forwards per input element. The large cases are sized so that even the cleverest
               measuring costs thousands of forwards.
@@ -201,18 +206,27 @@ def check_float32(ctx):
     return "float32 inputs give float32 gradients"
 
 
-def _forward_seconds(forward, case):
-    """The given forward (the stub's, minise/exercises/stubs/) on ``case``, timed here: the better of two runs."""
+def _forward_seconds(forward, case, clock):
+    """The given forward (the stub's, minise/exercises/stubs/) on ``case``, timed here with ``clock``: the
+    better of two runs."""
     best = np.inf
     for _ in range(2):
-        start = time.perf_counter()
+        start = clock()
         forward(*case.arrays, **case.kwargs)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, clock() - start)
     return best
 
 
-def _too_slow(case, mine, budget, reference, stopped=False):
-    measured = f"was stopped after {mine:.2f} s" if stopped else f"took {mine:.2f} s (the best of its rounds)"
+def _clocks(solution):
+    """(the solution process's clock, the grader's clock, what they measure): CPU time where the kernel gives
+    the solution's, wall-clock time otherwise."""
+    if solution.cpu_seconds() is not None:
+        return solution.cpu_seconds, time.process_time, "of CPU time"
+    return time.perf_counter, time.perf_counter, ""
+
+
+def _too_slow(case, mine, budget, reference, what, stopped=False):
+    measured = f"was stopped after {mine:.2f} s" if stopped else f"took {mine:.2f} s {what} (the best of its rounds)"
     return (f"large input ({case.describe()}): forward + backward {measured}; the allowance is {budget:.2f} s: "
             f"{LARGE_FACTOR} times the given forward's {1e3 * reference:.1f} ms (timed on this machine, alternately "
             f"with yours), and at least {LARGE_FLOOR:g} s. A backward costs about as much as a few forwards: replace "
@@ -222,22 +236,23 @@ def _too_slow(case, mine, budget, reference, stopped=False):
 
 def check_large(ctx):
     case, forward = ctx.exercise.large(ctx.rng), given_forward(ctx.exercise.name)
+    theirs, ours, what = _clocks(ctx.solution)
     references, mine = [], []
     for round_ in range(LARGE_ROUNDS):
-        references.append(_forward_seconds(forward, case))
+        references.append(_forward_seconds(forward, case, ours))
         reference = float(np.median(references))
         budget = max(LARGE_FLOOR, LARGE_FACTOR * reference)
-        start = time.perf_counter()
+        wall, start = time.perf_counter(), theirs()
         try:
             out, handle = ctx.solution.forward(case, timeout=STOP_FACTOR * budget)
             gout = ctx.rng.standard_normal(out.shape).astype(case.arrays[0].dtype)
             grads = ctx.solution.backward(case, handle, gout,
-                                          timeout=max(STOP_FACTOR * budget - (time.perf_counter() - start), 1e-3))
+                                          timeout=max(STOP_FACTOR * budget - (time.perf_counter() - wall), 1e-3))
         except SolutionError as exc:
             if exc.kind != "timeout":
                 raise
-            raise CheckFailed(_too_slow(case, time.perf_counter() - start, budget, reference, True)) from None
-        mine.append(time.perf_counter() - start)
+            raise CheckFailed(_too_slow(case, time.perf_counter() - wall, budget, reference, what, True)) from None
+        mine.append(theirs() - start)
         if round_ == 0:
             label = f"large input ({case.describe()})"
             compare(label, out, ctx.exercise.output(case), "forward's output", case.arrays[0].dtype)
@@ -246,9 +261,9 @@ def check_large(ctx):
         if min(mine) <= budget / 2:
             break
     if min(mine) > budget:
-        raise CheckFailed(_too_slow(case, min(mine), budget, reference))
-    return (f"a large input is right too, in {min(mine):.2f} s (allowed {budget:.2g} s: {LARGE_FACTOR} forwards of "
-            f"{1e3 * reference:.1f} ms, at least {LARGE_FLOOR:g} s)")
+        raise CheckFailed(_too_slow(case, min(mine), budget, reference, what))
+    return (f"a large input is right too, in {min(mine):.2f} s {what} (allowed {budget:.2g} s: {LARGE_FACTOR} "
+            f"forwards of {1e3 * reference:.1f} ms, at least {LARGE_FLOOR:g} s)").replace("  ", " ")
 
 
 CHECKS = [("forward", check_forward, False), ("backward", check_backward_values, True), ("kinks", check_kinks, True),

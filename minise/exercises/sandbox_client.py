@@ -37,6 +37,7 @@ NUMPY_SITE = os.path.dirname(os.path.dirname(os.path.abspath(np.__file__)))
 MAX_MESSAGE = 64 << 20            # bytes: far above any case's gradients
 STARTUP_SECONDS = 60.0           # Python and NumPy starting on a busy machine, before any solution code
 KEPT_OUTPUT = 1 << 16             # bytes of the solution's printed text kept (the end of it)
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100   # the unit of /proc's CPU times
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 _VERDICT = re.compile(r"(?i)(p)(ass)")
 
@@ -266,6 +267,16 @@ class Solution:
         if type(meta.get("verdict")) is not bool:
             raise SolutionError("", "the solution's process sent a garbled reply while running check_gradient")
         return meta["verdict"]
+
+    def cpu_seconds(self):
+        """The CPU time the solution's process has used so far, all its threads together, as the kernel counts
+        it (/proc on Linux); None where it cannot be read."""
+        try:
+            with open(f"/proc/{self.process.pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS        # utime + stime
+        except (OSError, ValueError, IndexError):
+            return None
 
     def output_tail(self, chars=1500):
         text = bytes(self._text).decode("utf-8", "replace")[-chars:]
