@@ -71,15 +71,11 @@ def strided_problems(y0, y, analytic, grads, names, shapes, floors):
         return [(None, f"forward gives other outputs for strided (non-contiguous) inputs (output element {i}: "
                        f"{y0[i]:.6g} for contiguous inputs, {y[i]:.6g} for strided ones); it reads memory as if it "
                        "were contiguous")]
-    said = []
-    for name, g0, g, shape, (floor, _) in zip(names, analytic, grads, shapes, floors):
-        i = None if floor is None else _first_off(g0, g, STRIDED_RTOL * _largest(g0) + 1e-3 * floor)
-        if i is not None:
-            said.append((name, f"backward gives another gradient when the inputs and the upstream gradient are "
-                               f"strided (non-contiguous) arrays (element {at(i, shape)}: {g0.reshape(-1)[i]:.6g} "
-                               f"for contiguous ones, {g.reshape(-1)[i]:.6g} for strided ones); it reads memory as "
-                               "if it were contiguous"))
-    return said
+    return _gradients_off(names, analytic, grads, shapes, floors,
+                          lambda g0, floor, typical: STRIDED_RTOL * _largest(g0) + 1e-3 * floor,
+                          "backward gives another gradient when the inputs and the upstream gradient are strided "
+                          "(non-contiguous) arrays (element {at}: {then:.6g} for contiguous ones, {now:.6g} for "
+                          "strided ones); it reads memory as if it were contiguous")
 
 
 def float32_problems(y0, y, analytic, grads, names, shapes, floors):
@@ -91,15 +87,21 @@ def float32_problems(y0, y, analytic, grads, names, shapes, floors):
     sizes would typically have, |y|·|v|/|x|, since float32 rounds the terms, not their sum."""
     if np.abs(y - y0).max(initial=0.0) > FLOAT32_FORWARD_RTOL * _largest(y0):
         return []
+    return _gradients_off(names, analytic, grads, shapes, floors,
+                          lambda g0, floor, typical: FLOAT32_RTOL * _largest(g0) + FLOAT32_TYPICAL * typical + floor,
+                          "backward is wrong in float32 (element {at}: {then:.6g} in float64, {now:.6g} in float32, "
+                          f"while the float32 forward agrees with the float64 one to {FLOAT32_FORWARD_RTOL:g} of its "
+                          "size); it is right only for float64 inputs")
+
+
+def _gradients_off(names, analytic, grads, shapes, floors, tolerance, sentence):
+    """[(input name, sentence)] for each input whose rerun gradient is further than ``tolerance(g0,
+    floor, typical)`` from the first one; inputs whose floor is None (all round-off) are skipped."""
     said = []
     for name, g0, g, shape, (floor, typical) in zip(names, analytic, grads, shapes, floors):
-        tolerance = FLOAT32_RTOL * _largest(g0) + FLOAT32_TYPICAL * typical + (floor or 0.0)
-        i = None if floor is None else _first_off(g0, g, tolerance)
+        i = None if floor is None else _first_off(g0, g, tolerance(g0, floor, typical))
         if i is not None:
-            said.append((name, f"backward is wrong in float32 (element {at(i, shape)}: {g0.reshape(-1)[i]:.6g} "
-                               f"in float64, {g.reshape(-1)[i]:.6g} in float32, while the float32 forward agrees "
-                               f"with the float64 one to {FLOAT32_FORWARD_RTOL:g} of its size); it is right only "
-                               "for float64 inputs"))
+            said.append((name, sentence.format(at=at(i, shape), then=g0.reshape(-1)[i], now=g.reshape(-1)[i])))
     return said
 
 
