@@ -82,8 +82,10 @@ def run_catalogue(seeds, quiet):
     columns = ("minise.gradcheck", "minise.check_backward", "torch gradcheck")
     caught = dict.fromkeys(columns, 0)
     false_alarms = dict.fromkeys(columns, 0)
+    name_width = max(len(b.name) for b in bugs) + 2             # columns as wide as their content
+    kind_width = max(len(b.kind) for b in bugs) + 2
     if not quiet:
-        print(f"{'planted bug':<38}{'kind':<30}" + "".join(f"{c:<24}" for c in columns))
+        print(f"{'planted bug':<{name_width}}{'kind':<{kind_width}}" + "".join(f"{c:<24}" for c in columns))
     for bug in bugs:
         row = {}
         for c, which in zip(columns[:2], ("gradcheck", "check_backward")):
@@ -95,7 +97,7 @@ def run_catalogue(seeds, quiet):
         for c in columns:
             caught[c] += bool(row[c])
         if not quiet:
-            print(f"{bug.name:<38}{bug.kind:<30}" + "".join(f"{mark(row[c]):<24}" for c in columns))
+            print(f"{bug.name:<{name_width}}{bug.kind:<{kind_width}}" + "".join(f"{mark(row[c]):<24}" for c in columns))
     print(f"\ncatalogue: {len(bugs)} planted wrong backwards ({len({b.kind for b in bugs})} kinds); minise "
           f"at seeds {seeds[0]}-{seeds[-1]} (caught = caught at every seed), torch {torch.__version__}")
     for c in columns:
