@@ -1,5 +1,6 @@
-"""Making tensors from nothing, with PyTorch's names: tensor, zeros, ones, rand, randn, randint,
-arange and from_numpy (the dtype names, minise.float32, minise.long, ..., are in dtypes.py).
+"""Making tensors from nothing, with PyTorch's names: tensor, zeros, ones, full, empty, eye, rand,
+randn, randint, arange, linspace and from_numpy; zeros_like, ones_like, full_like, empty_like,
+rand_like and randn_like (the dtype names, minise.float32, minise.long, ..., are in dtypes.py).
 
 New arrays are created on the default backend (``minise.use_backend``), except by
 :func:`from_numpy`, which shares the NumPy array it is given. Random ones draw from minise's
@@ -50,6 +51,69 @@ def zeros(*size, dtype=float32, requires_grad=False):
 def ones(*size, dtype=float32, requires_grad=False):
     """A tensor of ones: ``ones(2, 3)`` or ``ones((2, 3))``."""
     return _on_default_device(np.ones(_size(size, "ones"), dtype=dtype), requires_grad)
+
+
+def full(size, fill_value, dtype=None, requires_grad=False):
+    """A tensor of ``fill_value``: ``full((2, 3), 0.5)``. A float value gives float32, an int int64, a
+    bool bool, unless ``dtype`` is given (as in PyTorch)."""
+    if dtype is None:
+        dtype = np.bool_ if isinstance(fill_value, bool) else \
+            int64 if isinstance(fill_value, numbers.Integral) else float32
+    size = _size((size,) if isinstance(size, numbers.Integral) else tuple(size), "full")
+    return _on_default_device(np.full(size, fill_value, dtype=dtype), requires_grad)
+
+
+def empty(*size, dtype=float32, requires_grad=False):
+    """A tensor to be filled (minise gives zeros, so its values are never garbage)."""
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+def eye(n, m=None, dtype=float32, requires_grad=False):
+    """The n×m identity matrix (n×n by default)."""
+    return _on_default_device(np.eye(n, n if m is None else m, dtype=dtype), requires_grad)
+
+
+def linspace(start, end, steps, dtype=float32, requires_grad=False):
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included."""
+    return _on_default_device(np.linspace(start, end, steps).astype(dtype), requires_grad)
+
+
+def _like(input, host, dtype, requires_grad):
+    """A new tensor from the host array ``host``, on ``input``'s device, with ``input``'s dtype by default."""
+    array = input.data if isinstance(input, Tensor) else input
+    host = host.astype(array.dtype if dtype is None else dtype, copy=False)
+    on_device = host if backend.device_of(array) == "cpu" else backend.to_device(host, "cuda")
+    return Tensor(on_device, requires_grad=requires_grad)
+
+
+def zeros_like(input, dtype=None, requires_grad=False):
+    """Zeros of ``input``'s shape, dtype and device."""
+    return _like(input, np.zeros(input.shape), dtype, requires_grad)
+
+
+def ones_like(input, dtype=None, requires_grad=False):
+    """Ones of ``input``'s shape, dtype and device."""
+    return _like(input, np.ones(input.shape), dtype, requires_grad)
+
+
+def full_like(input, fill_value, dtype=None, requires_grad=False):
+    """``fill_value`` everywhere, in ``input``'s shape, dtype and device."""
+    return _like(input, np.full(input.shape, fill_value), dtype, requires_grad)
+
+
+def empty_like(input, dtype=None, requires_grad=False):
+    """A tensor of ``input``'s shape, dtype and device to be filled (zeros in minise)."""
+    return zeros_like(input, dtype, requires_grad)
+
+
+def rand_like(input, dtype=None, requires_grad=False):
+    """U[0, 1) numbers in ``input``'s shape, dtype and device, from minise's generator."""
+    return _like(input, rng.generator().random(input.shape), dtype, requires_grad)
+
+
+def randn_like(input, dtype=None, requires_grad=False):
+    """N(0, 1) numbers in ``input``'s shape, dtype and device, from minise's generator."""
+    return _like(input, rng.generator().standard_normal(input.shape), dtype, requires_grad)
 
 
 def rand(*size, dtype=float32, requires_grad=False):

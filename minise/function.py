@@ -67,6 +67,70 @@ class no_grad:
         return wrapper
 
 
+class set_grad_enabled(no_grad):
+    """Record the graph or not, as ``mode`` says: ``minise.set_grad_enabled(False)`` switches recording
+    off from here on; ``with minise.set_grad_enabled(is_training): ...`` for one block (as in PyTorch)."""
+
+    def __init__(self, mode):
+        global _grad_enabled
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled(mode) takes a bool, got {type(mode).__name__}")
+        self.previous, self.mode = _grad_enabled, mode
+        _grad_enabled = mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self.previous
+        return False
+
+    def __call__(self, func):
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(self.mode):
+                return func(*args, **kwargs)
+        wrapper.__name__, wrapper.__doc__ = func.__name__, func.__doc__
+        return wrapper
+
+
+class enable_grad(no_grad):
+    """Context manager (or decorator) that records the graph again, inside a ``no_grad()`` block."""
+
+    def __enter__(self):
+        global _grad_enabled
+        self.previous, _grad_enabled = _grad_enabled, True
+        return self
+
+    def __call__(self, func):
+        def wrapper(*args, **kwargs):
+            with enable_grad():
+                return func(*args, **kwargs)
+        wrapper.__name__, wrapper.__doc__ = func.__name__, func.__doc__
+        return wrapper
+
+
+class inference_mode(no_grad):
+    """PyTorch's ``inference_mode()``: in minise the same as ``no_grad()`` (``inference_mode(False)``
+    records as usual)."""
+
+    def __init__(self, mode=True):
+        self.mode = mode
+
+    def __enter__(self):
+        global _grad_enabled
+        self.previous = _grad_enabled
+        _grad_enabled = _grad_enabled and not self.mode
+        return self
+
+    def __call__(self, func):
+        def wrapper(*args, **kwargs):
+            with inference_mode(self.mode):
+                return func(*args, **kwargs)
+        wrapper.__name__, wrapper.__doc__ = func.__name__, func.__doc__
+        return wrapper
+
+
 def _as_input(x):
     """Tensors pass; arrays and numbers become constant Tensors; None stays None."""
     if x is None or isinstance(x, Tensor):

@@ -8,8 +8,9 @@
 The operators and methods that record ops (``+``, ``@``, ``.sum()``, indexing, ``.relu()``, ...)
 are installed on the class once, by :mod:`minise.tensor_methods` when ``import minise`` runs: each
 is an op of :mod:`minise.functional`, a Function with an explicit backward. This file defines
-only what needs no op: the data, the autograd fields, element-wise comparisons (which have no
-gradient) and the way out of the graph. So the arrows point one way: functional -> tensor.
+only what needs no op: the data, the autograd fields, element-wise comparisons, floor division
+and remainder (which have no gradient) and the way out of the graph. So the arrows point one way:
+functional -> tensor.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import numpy as np
 from . import backend
 from .autograd import run_backward
 from .hooks import add_hook
+from .pytorch_names import missing
 
 
 class Size(int):
@@ -135,6 +137,16 @@ class Tensor:
         """A NumPy copy of the data (copied from the GPU when needed)."""
         return np.array(backend.to_numpy(self.data), copy=True)
 
+    def __array__(self, dtype=None, copy=None):
+        """``np.asarray(t)``: the data of a CPU tensor, for NumPy code (as PyTorch's CPU tensors allow).
+        A GPU tensor refuses, as CuPy's arrays do: copy it with ``t.numpy()`` or ``t.cpu()``."""
+        if self.device != "cpu":
+            raise TypeError("a tensor on the GPU does not convert to a NumPy array implicitly; "
+                            "use t.numpy() (a copy) or t.cpu()")
+        if copy:
+            return np.array(self.data, dtype=dtype, copy=True)
+        return self.data if dtype is None or np.dtype(dtype) == self.data.dtype else self.data.astype(dtype)
+
     def item(self) -> float | int | bool:
         """The single value of a one-element tensor, as a Python number."""
         if self.size != 1:
@@ -143,6 +155,24 @@ class Tensor:
 
     def tolist(self):
         return backend.to_numpy(self.data).tolist()
+
+    def __float__(self):
+        """``float(loss)``: the value of a one-element tensor (as ``item()``)."""
+        return float(self.item())
+
+    def __int__(self):
+        """``int(count)``: the value of a one-element tensor, truncated (as ``int(x.item())``)."""
+        return int(self.item())
+
+    def __index__(self):
+        """A one-element integer tensor used as an index: ``classes[pred[0]]``, ``range(n)``."""
+        if self.data.dtype.kind not in "iu" or self.size != 1:
+            raise TypeError(f"only an integer tensor with one element can be used as an index; this one has "
+                            f"dtype {self.dtype} and shape {self.shape}")
+        return int(self.data.item())
+
+    def __getattr__(self, name):                     # only called when normal lookup fails
+        raise missing("minise.Tensor", name)
 
     # -- autograd ---------------------------------------------------------------------------------
     def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
@@ -228,6 +258,29 @@ class Tensor:
 
     def __ge__(self, other):
         return self._compare(other, ">=")
+
+    # -- floor division and remainder: element-wise, outside the graph (their derivative is 0 or undefined)
+    def _integer_op(self, other, op, reflected=False):
+        if isinstance(other, Tensor):
+            other = other.data
+        elif not isinstance(other, (int, float, bool, np.generic, np.ndarray)) and \
+                backend.device_of(other) != "cuda":
+            return NotImplemented
+        backend.check_same_device([self.data, other], f"operator {op}")
+        a, b = (other, self.data) if reflected else (self.data, other)
+        return Tensor._from_op(a // b if op == "//" else a % b, False)
+
+    def __floordiv__(self, other):
+        return self._integer_op(other, "//")
+
+    def __rfloordiv__(self, other):
+        return self._integer_op(other, "//", reflected=True)
+
+    def __mod__(self, other):
+        return self._integer_op(other, "%")
+
+    def __rmod__(self, other):
+        return self._integer_op(other, "%", reflected=True)
 
     def __bool__(self):
         if self.size != 1:

@@ -86,7 +86,8 @@ def _encode_dict(value, path, arrays):
 def to_entries(obj):
     """The arrays to store, entry name -> NumPy array (with ``__meta__.json`` unless ``obj`` is flat)."""
     if not isinstance(obj, dict):
-        hint = "; pass model.state_dict()" if hasattr(obj, "state_dict") else ""
+        hint = ("; pass model.state_dict()" if hasattr(obj, "state_dict") else
+                "; name what you save: save({'x': x}, path), as in a checkpoint dict")
         raise TypeError(f"save: expected a dict (a state dict or checkpoint), got {type(obj).__name__}{hint}")
     if _is_flat(obj):
         return {name: to_host(value, name) for name, value in obj.items()}

@@ -1,7 +1,8 @@
 """Layers and models as objects that own their parameters (PyTorch's ``torch.nn``, in small)."""
-from . import functional, init
-from .activation import ReLU, Sigmoid, Tanh
-from .container import ModuleList, Sequential
+from ..pytorch_names import module_getattr as _module_getattr
+from . import functional, init, utils
+from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .container import ModuleDict, ModuleList, Sequential
 from .dropout import Dropout
 from .layers import Conv2d, Flatten, Identity, Linear
 from .loss import CrossEntropyLoss, NLLLoss
@@ -11,7 +12,8 @@ from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 from .se import SEBlock, SEWrapper
 from .state import StateDictError
 
-__all__ = ["Module", "Parameter", "Sequential", "ModuleList", "Conv2d", "Linear", "BatchNorm2d", "ReLU",
-           "Sigmoid", "Tanh", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Flatten",
-           "Identity", "Dropout", "CrossEntropyLoss", "NLLLoss", "functional", "SEBlock", "SEWrapper",
-           "StateDictError", "InputShapeError", "IncompatibleKeys", "init"]
+__all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Conv2d", "Linear", "BatchNorm2d",
+           "ReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
+           "AdaptiveMaxPool2d", "Flatten", "Identity", "Dropout", "CrossEntropyLoss", "NLLLoss", "functional",
+           "SEBlock", "SEWrapper", "StateDictError", "InputShapeError", "IncompatibleKeys", "init", "utils"]
+__getattr__ = _module_getattr("minise.nn")    # a PyTorch layer minise lacks: the error says what to use instead

@@ -1,5 +1,6 @@
-"""Activation layers: ReLU, Sigmoid, Tanh (each calls its op in :mod:`minise.functional.activation`)."""
-from ..functional.activation import relu, sigmoid, tanh
+"""Activation layers: ReLU, Sigmoid, Tanh, Softmax, LogSoftmax (each calls its op in
+:mod:`minise.functional.activation`)."""
+from ..functional.activation import log_softmax, relu, sigmoid, softmax, tanh
 from .module import Module
 
 
@@ -29,3 +30,24 @@ class Tanh(Module):
 
     def forward(self, x):
         return tanh(x)
+
+
+class Softmax(Module):
+    """y = softmax(x) along ``dim``: each slice along it is positive and sums to 1."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return softmax(x, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    """y = log(softmax(x)) along ``dim``, computed without the overflow of taking the log of a softmax."""
+
+    def forward(self, x):
+        return log_softmax(x, self.dim)

@@ -1,7 +1,8 @@
-"""Containers: Sequential (a pipeline of layers) and ModuleList (a list whose layers are registered).
+"""Containers: Sequential (a pipeline of layers), ModuleList (a list whose layers are registered) and
+ModuleDict (a dict whose layers are registered).
 
-A plain Python list of layers hides them from ``parameters()``; these two register each layer under
-its index ("0", "1", ...), so ``named_parameters()`` gives names like ``"layer1.0.conv1.weight"``,
+A plain Python list of layers hides them from ``parameters()``; these register each layer under its
+index ("0", "1", ...) or key, so ``named_parameters()`` gives names like ``"layer1.0.conv1.weight"``,
 the names torchvision uses.
 """
 from collections import OrderedDict
@@ -88,3 +89,60 @@ class ModuleList(_Registered):
         self._modules.clear()
         for i, m in enumerate(items):
             self.add_module(str(i), m)
+
+
+class ModuleDict(Module):
+    """A dict of modules that registers them under their keys (no forward: you decide how to call them)::
+
+        heads = nn.ModuleDict({"digits": nn.Linear(64, 10), "parity": nn.Linear(64, 2)})
+        logits = heads["digits"](features)        # parameters named heads.digits.weight, ...
+    """
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key):
+        if key not in self._modules:
+            raise KeyError(f"ModuleDict has no module {key!r}; its keys are {list(self._modules)}")
+        return self._modules[key]
+
+    def __setitem__(self, key, module):
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleDict[{key!r}]: expected a Module, got {type(module).__name__}")
+        self._modules.pop(key, None)
+        self.add_module(key, module)
+
+    def __delitem__(self, key):
+        del self._modules[key]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+    def pop(self, key):
+        module = self[key]
+        del self._modules[key]
+        return module
+
+    def update(self, modules):
+        """Add (or replace) modules from a dict or from (key, module) pairs."""
+        pairs = modules.items() if hasattr(modules, "items") else modules
+        for key, module in pairs:
+            self[key] = module
+

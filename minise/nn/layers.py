@@ -22,7 +22,7 @@ def new_parameter(*shape):
 
 class Conv2d(Module):
     """2-D convolution: ``Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0,
-    dilation=1, groups=1, bias=True)``.
+    dilation=1, groups=1, bias=True)``; ``padding`` may also be "same" or "valid", as in PyTorch.
 
     Shapes   x (N, C_in, H, W) -> y (N, C_out, H_out, W_out)
              weight (C_out, C_in/groups, kh, kw), bias (C_out,)
@@ -42,8 +42,9 @@ class Conv2d(Module):
                              f"be divisible by groups ({groups})")
         self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d", minimum=1)
         self.stride = pair(stride, "stride", "Conv2d", minimum=1)
-        self.padding = pair(padding, "padding", "Conv2d", minimum=0)
         self.dilation = pair(dilation, "dilation", "Conv2d", minimum=1)
+        self.padding = pair(_named_padding(padding, self.kernel_size, self.stride, self.dilation), "padding",
+                            "Conv2d", minimum=0)
         self.weight = new_parameter(out_channels, in_channels // groups, *self.kernel_size)
         self.register_parameter("bias", new_parameter(out_channels) if bias else None)
         self.reset_parameters()
@@ -71,6 +72,23 @@ class Conv2d(Module):
         if self.bias is None:
             text += ", bias=False"
         return text
+
+
+def _named_padding(padding, kernel_size, stride, dilation):
+    """PyTorch's ``padding="valid"`` (none) and ``padding="same"`` (the output keeps the input's size:
+    dilation·(k − 1)/2 on each side, stride 1) as numbers; anything else is returned as it is."""
+    if padding == "valid":
+        return 0
+    if padding != "same":
+        return padding
+    if stride != (1, 1):
+        raise ValueError(f"Conv2d: padding='same' needs stride 1 (as in PyTorch), got stride {stride}")
+    totals = [d * (k - 1) for k, d in zip(kernel_size, dilation)]
+    if any(total % 2 for total in totals):
+        raise ValueError(f"Conv2d: padding='same' with kernel_size {kernel_size} and dilation {dilation} needs more "
+                         "padding on one side than the other, which minise's conv2d does not do; use an odd "
+                         "kernel_size or give padding as numbers")
+    return tuple(total // 2 for total in totals)
 
 
 class Linear(Module):

@@ -10,11 +10,18 @@ from collections import namedtuple
 from collections.abc import Mapping
 
 from .. import backend
+from ..devices import device_name
 from ..io import read_state_dict
 from ..tensor import Tensor
 from .state import check_state_dict, copy_state_into
 
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns: the keys it missed and the ones it did not know (PyTorch's)."""
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
 
 
 class ModuleState:
@@ -53,10 +60,10 @@ class ModuleState:
         ``dtype``, in place: the Parameter objects stay the same (optimizers holding them keep working),
         only their ``.data`` (and ``.grad``) are replaced. ``model.to("cuda")``, ``model.to(dtype="float64")``.
         """
-        if device is not None and not isinstance(device, str):          # model.to(np.float64)
+        if device is not None and not isinstance(getattr(device, "type", device), str):     # model.to(np.float64)
             device, dtype = None, device
-        if device is not None and device not in ("cpu", "cuda"):
-            raise ValueError(f"unknown device {device!r}; expected 'cpu' or 'cuda'")
+        if device is not None:
+            device = device_name(device)                    # 'cpu', 'cuda', 'cuda:0', minise.device(...)
 
         def convert(a):
             if a is None:

@@ -11,6 +11,8 @@ epoch) and of the base rate η₀ of each parameter group (its ``lr`` when the s
 
     StepLR              η(e) = η₀ · γ^⌊e / step_size⌋
     MultiStepLR         η(e) = η₀ · γ^(number of milestones ≤ e)
+    ExponentialLR       η(e) = η₀ · γ^e
+    LambdaLR            η(e) = η₀ · λ(e)                          (λ: your function of the epoch)
     CosineAnnealingLR   η(e) = η_min + (η₀ − η_min) · (1 + cos(π·e / T_max)) / 2
     LinearWarmup        η(e) = η₀ · (s + (1 − s)·e / W)          for e < W (W warm-up epochs)
                         η(e) = after's η(e − W)                  afterwards (η₀ if no ``after``)
@@ -19,6 +21,8 @@ Making a schedule sets the groups' ``lr`` to η(0), as PyTorch does.
 """
 import bisect
 import math
+
+from ..pytorch_names import module_getattr as _module_getattr
 
 
 class LRScheduler:
@@ -106,6 +110,38 @@ class MultiStepLR(LRScheduler):
         return self.gamma ** bisect.bisect_right(self.milestones, epoch)
 
 
+class ExponentialLR(LRScheduler):
+    """Multiply the rate by ``gamma`` every epoch: η(e) = η₀ · γ^e."""
+
+    hyperparameters = ("gamma",)
+
+    def __init__(self, optimizer, gamma, last_epoch=-1):
+        if not gamma > 0:
+            raise ValueError(f"gamma must be a positive number; got {gamma!r}")
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def factor(self, epoch):
+        return self.gamma ** epoch
+
+
+class LambdaLR(LRScheduler):
+    """η(e) = η₀ · λ(e), for a function ``lr_lambda`` of the epoch (or one function per parameter
+    group). Its state holds the epoch and base rates, not the functions: give them again on resuming."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        groups = len(getattr(optimizer, "param_groups", ()))
+        lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * groups
+        if len(lambdas) != groups or not all(callable(f) for f in lambdas):
+            raise ValueError(f"lr_lambda must be a function of the epoch, or a list of {groups} of them "
+                             "(one per parameter group)")
+        self.lr_lambdas = lambdas
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, epoch):
+        return [base * f(epoch) for base, f in zip(self.base_lrs, self.lr_lambdas)]
+
+
 class CosineAnnealingLR(LRScheduler):
     """Half a cosine from η₀ down to ``eta_min`` over ``T_max`` epochs (Loshchilov & Hutter 2017,
     without restarts): η(e) = η_min + (η₀ − η_min) · (1 + cos(π·e / T_max)) / 2."""
@@ -167,3 +203,6 @@ class LinearWarmup(LRScheduler):
             raise ValueError("the saved warm-up schedule and this one differ in what follows the warm-up")
         if self.after is not None:
             self.after.load_state_dict(state["after"])
+
+
+__getattr__ = _module_getattr("minise.optim.lr_scheduler")     # a PyTorch schedule minise lacks: what to use
