@@ -98,6 +98,7 @@ def record_excitations(model, loader, max_batches=None):
             for index, (x, y) in enumerate(loader):
                 if max_batches is not None and index >= max_batches:
                     break
+                x, y = (v.data if isinstance(v, Tensor) else v for v in (x, y))      # Tensors from DataLoader
                 model(Tensor(to_device(x, device)))
                 labels.append(np.asarray(to_numpy(y)))
     finally:

@@ -7,7 +7,7 @@ import tarfile
 import numpy as np
 import pytest
 
-from minise import backend
+from minise import Tensor, backend
 from minise.data import (
     CIFAR10,
     DATASETS,
@@ -223,9 +223,14 @@ def test_generic_dataset_is_batched_item_by_item():
     items = [(np.full((2, 3, 3), k, np.float64), k) for k in range(5)]
     x, y = next(iter(DataLoader(ListDataset(items), batch_size=4)))
     assert x.shape == (4, 2, 3, 3) and x.dtype == np.float32 and y.tolist() == [0, 1, 2, 3]
-    bad = ListDataset([(np.zeros((3, 3)), 0)])
-    with pytest.raises(ValueError, match=r"\(C, H, W\)"):
-        next(iter(DataLoader(bad)))
+    assert isinstance(x, Tensor) and isinstance(y, Tensor) and y.dtype == np.int64 and not x.requires_grad
+    features = ListDataset([(Tensor(np.full(3, k, np.float64)), float(k) / 2) for k in range(5)])   # as in PyTorch
+    x, y = next(iter(DataLoader(features, batch_size=5)))
+    assert x.shape == (5, 3) and x.dtype == np.float64 and y.dtype == np.float32 and y.tolist() == [0, .5, 1, 1.5, 2]
+    with pytest.raises(ValueError, match="share a shape"):
+        next(iter(DataLoader(ListDataset([(np.zeros(3), 0), (np.zeros(4), 1)]), batch_size=2)))
+    with pytest.raises(ValueError, match=r"pair \(input, target\)"):
+        next(iter(DataLoader(ListDataset([np.zeros(3)]))))
 
 
 def test_vectorised_batch_equals_item_by_item():
@@ -259,12 +264,12 @@ def test_loader_puts_batches_on_the_requested_or_default_device():
     previous = backend.set_device_module(_FakeDevice)
     try:
         x, y = next(iter(DataLoader(indexed_dataset(4), batch_size=2, device="cuda")))
-        assert type(x) is _DeviceArray and type(y) is _DeviceArray
+        assert type(x.data) is _DeviceArray and type(y.data) is _DeviceArray and x.device == "cuda"
         with backend.use_backend("cupy"):
             x, _ = next(iter(DataLoader(indexed_dataset(4), batch_size=2)))
-        assert type(x) is _DeviceArray
+        assert type(x.data) is _DeviceArray
         x, _ = next(iter(DataLoader(indexed_dataset(4), batch_size=2)))
-        assert type(x) is np.ndarray
+        assert type(x.data) is np.ndarray
     finally:
         backend.set_device_module(previous)
 
@@ -278,7 +283,7 @@ def test_batch_transforms_run_on_device_arrays(device_backend):
     assert backend.device_of(out) == device_backend.device
     np.testing.assert_allclose(device_backend.to_numpy(out), expected, rtol=1e-6)
     x, y = next(iter(DataLoader(Digits(train=False, transform=t.transforms[1]), batch_size=8, seed=0)))
-    assert backend.device_of(x) == backend.device_of(y) == backend.default_device()
+    assert x.device == y.device == backend.default_device()
 
 
 # -- transforms -------------------------------------------------------------------------------

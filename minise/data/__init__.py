@@ -1,7 +1,8 @@
 """Data for minise: datasets, a batching loader, transforms and a safe downloader.
 
-Batches are plain arrays (NumPy, or CuPy on a GPU): ``x`` (B, C, H, W) float32 and ``y`` (B,)
-int64. This package uses nothing of minise but :mod:`minise.backend`.
+Batches are Tensors outside the graph, as in PyTorch (their arrays, NumPy or CuPy, are ``x.data``):
+``x`` (B, C, H, W) float32 and ``y`` (B,) int64. This package uses nothing of minise but
+:mod:`minise.backend`, the generator (:mod:`minise.rng`) and the Tensor that wraps a batch.
 
     from minise.data import Digits, DataLoader, train_val_split
     loader = DataLoader(Digits(train=True), batch_size=64, shuffle=True, seed=0)
@@ -17,7 +18,9 @@ from minise.data.mnist import MNIST
 from minise.data.registry import DATASETS, DatasetInfo, dataset_info, default_data_dir, get_dataset
 from minise.data.split import train_val_split
 from minise.data.synthetic import SyntheticImages
+from minise.pytorch_names import module_getattr as _module_getattr
 
 __all__ = ["ArrayDataset", "CIFAR10", "ChecksumError", "DATASETS", "DataLoader", "Dataset", "DatasetInfo",
            "Digits", "DownloadError", "MNIST", "SyntheticImages", "TensorDataset", "dataset_info", "default_data_dir",
            "download_url", "get_dataset", "train_val_split", "transforms"]
+__getattr__ = _module_getattr("minise.data")    # a PyTorch data tool minise lacks: what to use instead

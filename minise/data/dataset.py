@@ -22,12 +22,15 @@ only one batch at a time.
 import numpy as np
 
 from minise.backend import get_array_module
+from minise.tensor import Tensor
 
 
 class Dataset:
     """Base class: subclasses define ``__len__`` and ``__getitem__``.
 
-    ``__getitem__(index) -> (image (C, H, W) float32, label int)``.
+    ``__getitem__(index) -> (image (C, H, W) float32, label int)`` for the image datasets; a
+    dataset of your own may return any (input, target) pair of Tensors, arrays or numbers, as in
+    PyTorch (see :func:`stack_items`).
     ``get_batch(indices, generator)`` is provided here as a plain loop; override it when the
     data can be gathered faster.
     """
@@ -39,7 +42,8 @@ class Dataset:
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
 
     def get_batch(self, indices, generator=None):
-        """Stack ``self[i]`` for every i in ``indices`` -> (x (B, C, H, W) float32, y (B,) int64).
+        """Stack ``self[i]`` for every i in ``indices`` -> (x, y): for images, x (B, C, H, W) float32 and
+        y (B,) int64 (see :func:`stack_items`).
 
         ``generator`` is ignored here: a generic dataset draws its own random numbers.
         """
@@ -47,19 +51,41 @@ class Dataset:
 
 
 def stack_items(items):
-    """Turn a list of (image (C, H, W), label) pairs into (x (B, C, H, W) float32, y (B,) int64)."""
-    images = [image for image, _ in items]
-    for image in images:
-        if getattr(image, "ndim", None) != 3:
-            raise ValueError(f"a dataset item's image must be an array of shape (C, H, W); "
-                             f"got {type(image).__name__} with shape {getattr(image, 'shape', None)}")
-    shapes = {tuple(image.shape) for image in images}
-    if len(shapes) > 1:
-        raise ValueError(f"images in one batch must share a shape (C, H, W); got {sorted(shapes)}")
-    xp = get_array_module(*images)
-    x = xp.stack(images).astype(np.float32, copy=False)                    # (B, C, H, W)
-    y = np.asarray([int(label) for _, label in items], dtype=np.int64)     # (B,)
+    """Stack a list of (input, target) pairs into a batch (x, y), as PyTorch's loader collates.
+
+    Images (arrays of shape (C, H, W)) become x (B, C, H, W) float32; any other inputs (feature
+    vectors, numbers) are stacked as they are, keeping their dtype. Integer targets (class indices)
+    become y (B,) int64; other targets (regression values, vectors) are stacked as they are. An
+    item may hold Tensors, arrays or Python numbers; Python floats become float32.
+    """
+    if not items or not all(isinstance(item, (tuple, list)) and len(item) == 2 for item in items):
+        found = type(items[0]).__name__ if items else "nothing"
+        raise ValueError(f"a dataset item must be a pair (input, target), as dataset[i] returns in PyTorch; "
+                         f"got {found}")
+    inputs = [_array(x) for x, _ in items]
+    targets = [_array(y) for _, y in items]
+    for name, parts in (("input", inputs), ("target", targets)):
+        shapes = {tuple(part.shape) for part in parts}
+        if len(shapes) > 1:
+            raise ValueError(f"the {name}s of one batch must share a shape; got {sorted(shapes)}")
+    xp = get_array_module(*inputs)
+    x = xp.stack(inputs)
+    if x.ndim == 4:
+        x = x.astype(np.float32, copy=False)                              # (B, C, H, W) images
+    y = get_array_module(*targets).stack(targets)
+    if y.ndim == 1 and y.dtype.kind in "iub":
+        y = y.astype(np.int64, copy=False)                                # (B,) class indices
     return x, y
+
+
+def _array(value):
+    """A dataset item's part as an array: a Tensor's data, an array, or a Python number (a float as float32)."""
+    if isinstance(value, Tensor):
+        return value.data
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        return value
+    array = np.asarray(value)
+    return array.astype(np.float32) if array.dtype == np.float64 and not isinstance(value, np.floating) else array
 
 
 class TensorDataset(Dataset):
@@ -73,8 +99,11 @@ class TensorDataset(Dataset):
 
     keeps_shapes_and_dtypes = True          # read by DataLoader: no image-batch checks or casts
 
-    def __init__(self, inputs, targets):
-        self.inputs, self.targets = (getattr(t, "data", t) for t in (inputs, targets))    # Tensor -> array
+    def __init__(self, inputs, targets, *more):
+        if more:
+            raise TypeError(f"TensorDataset holds two tensors, (inputs, targets); got {2 + len(more)}. Keep the "
+                            "extra ones in a dataset of your own (a Dataset with __len__ and __getitem__)")
+        self.inputs, self.targets = (t.data if isinstance(t, Tensor) else t for t in (inputs, targets))
         for name, a in (("inputs", self.inputs), ("targets", self.targets)):
             if not hasattr(a, "shape") or len(a.shape) == 0:
                 raise TypeError(f"TensorDataset: {name} must be a Tensor or an array with a first dimension "
@@ -87,10 +116,11 @@ class TensorDataset(Dataset):
         return len(self.inputs)
 
     def __getitem__(self, index):
-        return self.inputs[index], self.targets[index]
+        """``(inputs[index], targets[index])`` as Tensors, as in PyTorch."""
+        return Tensor(self.inputs[index]), Tensor(self.targets[index])
 
     def get_batch(self, indices, generator=None):
-        """(inputs[indices], targets[indices]) in one gather each."""
+        """(inputs[indices], targets[indices]) in one gather each, as arrays (the loader wraps them)."""
         indices = get_array_module(self.inputs).asarray(indices, dtype=np.int64)
         return self.inputs[indices], self.targets[indices]
 

@@ -11,9 +11,6 @@ names the file and both digests.
 """
 import hashlib
 import time
-import urllib.error
-import urllib.request
-from http.client import HTTPException
 from pathlib import Path
 
 from ..io.atomic import atomic_write
@@ -76,6 +73,9 @@ def download_url(url, path, md5=None, sha256=None, retries=3, timeout=30.0, back
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
 
+    # imported here, not at the top: `import minise` stays quick
+    import urllib.error
+    from http.client import HTTPException
     last_error = None
     for attempt in range(int(retries)):
         if attempt:
@@ -100,6 +100,7 @@ def _transfer(url, path, algorithm, expected, timeout):
     Only a complete transfer whose digest matches ``expected`` (when given) replaces ``path``; a
     failed one leaves no file behind (the writer removes its temporary file).
     """
+    import urllib.request
     digest = hashlib.new(algorithm or "md5")
     request = urllib.request.Request(url, headers={"User-Agent": "minise"})
     with urllib.request.urlopen(request, timeout=timeout) as response, atomic_write(path) as out:

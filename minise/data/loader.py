@@ -1,12 +1,16 @@
 """DataLoader: cut a dataset into batches, shuffled reproducibly, on the chosen device.
 
     loader = DataLoader(Digits(train=True), batch_size=64, shuffle=True, seed=0)
-    for x, y in loader:          # x (B, C, H, W) float32, y (B,) int64, on the current backend
-        ...
+    for x, y in loader:          # Tensors: x (B, C, H, W) float32, y (B,) int64, on the current backend
+        x, y = x.to(device), y.to(device)  # as in PyTorch (they are already there)
+
+The batches are Tensors outside the graph, as PyTorch's are; their arrays are ``x.data``.
 
 Reproducibility. One ``seed`` fixes every epoch. Epoch k uses two independent random streams
 derived from (seed, k): one shuffles the order, the other feeds random transforms. Epochs
-differ from each other, yet a run repeated with the same seed repeats exactly.
+differ from each other, yet a run repeated with the same seed repeats exactly. Without a
+``seed``, ``minise.manual_seed`` fixes the order too, as ``torch.manual_seed`` does PyTorch's
+(see :func:`minise.rng.seed_for_a_loader`).
 
 Resuming. ``state_dict()`` returns plain JSON-able data (the seed, the epoch counter, how many
 batches of the current epoch were handed out and the transform stream's generator state).
@@ -18,10 +22,20 @@ import math
 
 import numpy as np
 
-from minise import backend
+from minise import backend, rng
 from minise.data.dataset import stack_items
+from minise.tensor import Tensor
 
 _DEVICES = ("cpu", "cuda", "numpy", "cupy", "gpu")
+# PyTorch's DataLoader arguments that change how it loads, not what it yields: accepted, no effect.
+_NO_EFFECT = {"num_workers": "minise loads in the main process", "pin_memory": "minise has no pinned memory",
+              "persistent_workers": "minise starts no workers", "prefetch_factor": "minise starts no workers",
+              "timeout": "minise starts no workers", "worker_init_fn": "minise starts no workers",
+              "multiprocessing_context": "minise starts no workers"}
+_INSTEAD = {"sampler": "shuffle=True visits every example once per epoch in random order; shuffle=False in order",
+            "batch_sampler": "batch_size=, shuffle= and drop_last= make the batches",
+            "collate_fn": "a dataset stacks its own batches: give it a get_batch(indices, generator) method",
+            "generator": "seed= fixes the order of every epoch (or minise.manual_seed, without seed=)"}
 
 
 class DataLoader:
@@ -33,13 +47,22 @@ class DataLoader:
         batch_size: examples per batch (the last one may be smaller unless ``drop_last``).
         shuffle: visit the examples in a new random order every epoch.
         drop_last: skip a final batch smaller than ``batch_size``.
-        seed: integer fixing the order and the random transforms of every epoch; None draws one
-            (readable afterwards as ``loader.seed``).
+        seed: integer fixing the order and the random transforms of every epoch; None takes one that
+            ``minise.manual_seed`` repeats (random without it; readable as ``loader.seed``).
         device: 'cpu' or 'cuda' for the batches; None follows minise's default backend when a
             batch is made.
+        num_workers, pin_memory, ...: PyTorch's options for how batches are loaded are accepted and
+            change nothing (minise loads in the main process); ``sampler``, ``collate_fn`` and
+            ``generator`` are refused with the minise way to get the same.
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None, device=None):
+    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None, device=None,
+                 **torch_options):
+        for name in torch_options:
+            if name in _INSTEAD and torch_options[name] is not None:
+                raise TypeError(f"DataLoader: minise has no {name}=; {_INSTEAD[name]}")
+            if name not in _NO_EFFECT and name not in _INSTEAD:
+                raise TypeError(f"DataLoader got an unexpected keyword argument {name!r}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
         size = len(dataset)
@@ -52,7 +75,7 @@ class DataLoader:
         if device is not None and device not in _DEVICES:
             raise ValueError(f"unknown device {device!r}; expected 'cpu', 'cuda' or None")
         if seed is None:
-            seed = np.random.SeedSequence().entropy
+            seed = rng.seed_for_a_loader()
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer or None; got {seed!r}")
         self.dataset = dataset
@@ -96,7 +119,7 @@ class DataLoader:
             self._batches_done = b + 1
             self._transform_state = transform_rng.bit_generator.state
             device = self.device or backend.default_device()
-            yield backend.to_device(x, device), backend.to_device(y, device)
+            yield Tensor(backend.to_device(x, device)), Tensor(backend.to_device(y, device))
         self.set_epoch(self.epoch + 1)
 
     def _gather(self, indices, generator):
@@ -104,15 +127,17 @@ class DataLoader:
             x, y = self.dataset.get_batch(indices, generator=generator)
         else:
             x, y = stack_items([self.dataset[int(i)] for i in indices])
-        if getattr(self.dataset, "keeps_shapes_and_dtypes", False):       # a TensorDataset
-            if x.shape[:1] != (len(indices),) or y.shape[:1] != (len(indices),):
-                raise ValueError(f"the dataset returned a batch x {x.shape}, y {y.shape}; expected "
-                                 f"{len(indices)} rows in each")
-            return x, y
-        if x.ndim != 4 or x.shape[0] != len(indices) or y.shape != (len(indices),):
+        x, y = (v.data if isinstance(v, Tensor) else v for v in (x, y))
+        if x.shape[:1] != (len(indices),) or y.shape[:1] != (len(indices),):
             raise ValueError(f"the dataset returned a batch x {x.shape}, y {y.shape}; expected "
-                             f"x ({len(indices)}, C, H, W) and y ({len(indices)},)")
-        return x.astype(np.float32, copy=False), y.astype(np.int64, copy=False)
+                             f"{len(indices)} rows in each")
+        if getattr(self.dataset, "keeps_shapes_and_dtypes", False):       # a TensorDataset: as it is
+            return x, y
+        if x.ndim == 4:                                                     # images (B, C, H, W)
+            x = x.astype(np.float32, copy=False)
+        if y.dtype.kind in "iub":                                           # class indices
+            y = y.astype(np.int64, copy=False)
+        return x, y
 
     # -- resuming ---------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@ from ..backend import to_device
 from ..function import no_grad
 from ..functional.loss import cross_entropy
 from ..tensor import Tensor
-from .step import batch_stats
+from .step import _array, batch_stats
 
 
 def model_device(model):
@@ -26,7 +26,7 @@ def evaluate(model, loader, loss_fn=cross_entropy):
     try:
         with no_grad():
             for x, y in loader:
-                x, y = to_device(x, device), to_device(y, device)
+                x, y = to_device(_array(x), device), to_device(_array(y), device)
                 logits = model(Tensor(x))                                   # (B, classes)
                 batch_loss, batch_correct = batch_stats(logits, y, loss_fn(logits, Tensor(y)))
                 total_loss, correct, count = total_loss + batch_loss, correct + batch_correct, count + y.shape[0]

@@ -87,13 +87,18 @@ def check_loss(mean_loss, first_loss, factor, where, what="the loss", before="ap
                               f"{where.kept}. Try a lower learning rate.", where.epoch, where.batch)
 
 
+def _array(batch):
+    """A loader's batch as an array: minise's DataLoader yields Tensors, other iterables may give arrays."""
+    return batch.data if isinstance(batch, Tensor) else batch
+
+
 def train_step(model, x, y, loss_fn, optimizer, device, where, first_loss=None, factor=None):
     """One step on the batch (x, y); returns (sum of its losses, correct predictions).
 
     Raises DivergenceError (naming ``where``) instead of applying a step whose loss is not finite
     or has exploded, or after a step that left a weight or buffer non-finite.
     """
-    x, y = to_device(x, device), to_device(y, device)
+    x, y = to_device(_array(x), device), to_device(_array(y), device)
     optimizer.zero_grad()
     # NumPy's overflow warnings are not shown: a diverging run ends in the clear message instead
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
