@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import minise
-from minise.optim import SGD, Adam, AdamW, CosineAnnealingLR, LinearWarmup, MultiStepLR, StepLR
+from minise.optim import SGD, Adam, AdamW, CosineAnnealingLR, ExponentialLR, LambdaLR, LinearWarmup, MultiStepLR, StepLR
 
 
 def make_params(seed=0, shapes=((3, 4), (5,)), dtype=np.float64):
@@ -222,6 +222,10 @@ def test_schedules_by_hand():
     np.testing.assert_allclose(lrs(lambda o: CosineAnnealingLR(o, T_max=4), 5),
                                [0.1, 0.1 * (1 + math.cos(math.pi / 4)) / 2, 0.05,
                                 0.1 * (1 + math.cos(3 * math.pi / 4)) / 2, 0.0], atol=1e-15)
+    np.testing.assert_allclose(lrs(lambda o: ExponentialLR(o, 0.5), 4), [0.1, 0.05, 0.025, 0.0125])
+    np.testing.assert_allclose(lrs(lambda o: LambdaLR(o, lambda e: e + 1), 3), [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="one per parameter group"):
+        LambdaLR(SGD(make_params(), lr=0.1), [lambda e: 1, lambda e: 2])
     np.testing.assert_allclose(lrs(lambda o: LinearWarmup(o, 3), 5), [0.025, 0.05, 0.075, 0.1, 0.1])
     np.testing.assert_allclose(lrs(lambda o: LinearWarmup(o, 2, after=StepLR(o, 1, gamma=0.5)), 5),
                                [0.1 / 3, 0.2 / 3, 0.1, 0.05, 0.025])
@@ -293,6 +297,9 @@ def test_matches_pytorch_with_param_groups():
 SCHEDULES = [
     (lambda o: StepLR(o, 2, gamma=0.3), lambda t, o: t.optim.lr_scheduler.StepLR(o, 2, gamma=0.3)),
     (lambda o: MultiStepLR(o, [1, 4], gamma=0.5), lambda t, o: t.optim.lr_scheduler.MultiStepLR(o, [1, 4], 0.5)),
+    (lambda o: ExponentialLR(o, 0.8), lambda t, o: t.optim.lr_scheduler.ExponentialLR(o, 0.8)),
+    (lambda o: LambdaLR(o, lambda e: 1 / (1 + e) ** 0.5),
+     lambda t, o: t.optim.lr_scheduler.LambdaLR(o, lambda e: 1 / (1 + e) ** 0.5)),
     (lambda o: CosineAnnealingLR(o, 5, eta_min=0.01),
      lambda t, o: t.optim.lr_scheduler.CosineAnnealingLR(o, 5, eta_min=0.01)),
     (lambda o: LinearWarmup(o, 3, after=CosineAnnealingLR(o, 5)),

@@ -1,14 +1,16 @@
 """PyTorch habits work in minise with PyTorch's meaning: the README's script, comparisons, creation
 functions, tensor methods, reductions with dim / keepdim, cat / stack, dropout and the layers."""
+import json
 import os
 import pathlib
 import re
+import runpy
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as hst
 
 import minise
@@ -197,7 +199,7 @@ def test_activation_methods_are_the_functional_ops():
 def test_view_methods_pass_gradcheck(shape, seed):
     x = st.make_array(shape, seed)
     f = lambda t: (t.unsqueeze(1).permute(*range(t.ndim, -1, -1)).squeeze(-2).clone().swapaxes(0, -1)
-                   .view(-1) * Tensor(np.arange(t.size, dtype=np.float64)))
+                   .view(-1) * Tensor(np.arange(1.0, t.size + 1)))          # weights 1, 2, ...: none is 0
     assert minise.gradcheck(f, [leaf(x)], seed=seed)
 
 
@@ -360,6 +362,7 @@ def test_dropout_backward_sends_gradient_only_through_kept_elements():
 @given(st.shapes(max_dims=3), st.seeds(), hst.sampled_from([0.2, 0.5, 0.9]))
 def test_dropout_passes_gradcheck_with_a_fixed_mask(shape, seed, p):
     mask = Tensor(dropout_mask(shape, p, np.zeros(1)))
+    assume(mask.data.any())                     # an all-zero mask has a zero gradient: nothing to check
     x = st.make_array(shape, seed)
     assert minise.gradcheck(lambda t: DropoutFunction()(t, mask), [leaf(x)], seed=seed)
 
@@ -439,3 +442,432 @@ def test_tensor_dataset_refuses_mismatched_rows():
         TensorDataset(minise.zeros(10, 2), minise.zeros(9))
     with pytest.raises(TypeError, match="first dimension"):
         TensorDataset(minise.zeros(2), 3)
+
+
+# -- a PyTorch user's script, on minise and on PyTorch ----------------------------------------------
+
+SCRIPT = ROOT / "tests" / "pytorch_script.py"
+TORCH_IMPORTS = {"import minise as torch": "import torch", "import minise.nn as nn": "import torch.nn as nn",
+                 "import minise.nn.functional as F": "import torch.nn.functional as F",
+                 "import minise.optim as optim": "import torch.optim as optim",
+                 "from minise.data import": "from torch.utils.data import"}
+
+
+def with_torch_imports(source):
+    """``source`` with its minise import lines switched to PyTorch's; nothing else may change."""
+    lines = source.splitlines()
+    swapped = [next((line.replace(a, b) for a, b in TORCH_IMPORTS.items() if line.startswith(a)), line)
+               for line in lines]
+    changed = [a for a, b in zip(lines, swapped) if a != b]
+    assert changed and all(line.startswith(("import", "from")) for line in changed)
+    assert "minise" not in "\n".join(line for line in swapped if not line.startswith(("#", '"""')))
+    return "\n".join(swapped) + "\n"
+
+
+def last_json(result):
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def assert_same_results(mine, theirs, where="results"):
+    """Every entry equal: numbers (and nested lists of them) to float32 round-off, the rest exactly."""
+    if isinstance(theirs, dict):
+        assert isinstance(mine, dict) and sorted(mine) == sorted(theirs), f"{where}: keys differ"
+        for key in theirs:
+            assert_same_results(mine[key], theirs[key], f"{where}[{key!r}]")
+    elif _numbers(theirs):
+        a, b = np.asarray(mine, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
+        assert a.shape == b.shape, f"{where}: shape {a.shape} differs from PyTorch's {b.shape}"
+        np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-5, err_msg=where)
+    elif isinstance(theirs, list):
+        assert isinstance(mine, list) and len(mine) == len(theirs), f"{where}: {mine!r} differs from {theirs!r}"
+        for i, (a, b) in enumerate(zip(mine, theirs)):
+            assert_same_results(a, b, f"{where}[{i}]")
+    else:
+        assert mine == theirs, f"{where}: {mine!r} differs from PyTorch's {theirs!r}"
+
+
+def _numbers(value):
+    """A number, or a rectangular (nested) list of numbers only."""
+    if isinstance(value, list):
+        flat = np.asarray(value, dtype=object).ravel() if _rectangular(value) else None
+        return flat is not None and flat.size > 0 and all(_numbers(v) for v in flat)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _rectangular(value):
+    try:
+        return np.asarray(value, dtype=object).dtype == object and not any(
+            isinstance(v, list) for v in np.asarray(value, dtype=object).ravel())
+    except ValueError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def script_results(tmp_path_factory):
+    """The script's results on minise, in a fresh interpreter."""
+    return last_json(run_script(SCRIPT.read_text(encoding="utf-8"), tmp_path_factory.mktemp("minise")))
+
+
+def test_a_pytorch_users_script_gives_pytorchs_numbers(script_results, tmp_path):
+    """The same script, imports switched: every loss, learning rate, gradient norm, logit, gradient and the
+    restored checkpoint's logits agree with PyTorch's."""
+    pytest.importorskip("torch")
+    theirs = last_json(run_script(with_torch_imports(SCRIPT.read_text(encoding="utf-8")), tmp_path))
+    assert_same_results(script_results, theirs)
+    assert script_results["load"] == "<All keys matched successfully>" and script_results["frozen_have_no_grad"]
+
+
+def test_the_comparison_catches_a_changed_number(script_results):
+    changed = json.loads(json.dumps(script_results))
+    changed["losses"][-1] *= 1.001
+    with pytest.raises(AssertionError, match="losses"):
+        assert_same_results(changed, script_results)
+    changed = json.loads(json.dumps(script_results))
+    changed["names"] = changed["names"][::-1]
+    with pytest.raises(AssertionError, match="names"):
+        assert_same_results(changed, script_results)
+
+
+def test_the_script_runs_on_the_device_stand_in_with_the_same_numbers(script_results, monkeypatch, capsys):
+    """``device = minise.device("cuda" if minise.cuda.is_available() else "cpu")`` picks the (stand-in) GPU;
+    model.to(device), inputs.to(device) and the checkpoint's map_location="cpu" work as on PyTorch."""
+    from minise.testing import strict_device
+    monkeypatch.setattr(sys, "argv", [str(SCRIPT), "--cuda"])
+    with strict_device.enabled(default=False):
+        assert minise.cuda.is_available() and minise.cuda.device_count() == 1
+        runpy.run_path(str(SCRIPT), run_name="__main__")
+    on_device = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert_same_results(on_device, script_results)
+
+
+# -- in-place updates, outside the graph -----------------------------------------------------------
+
+def test_updating_parameters_by_hand_changes_them_as_sgd_does():
+    """``p -= lr * p.grad`` under no_grad changes the Parameter itself (Python would otherwise bind p to
+    a new tensor and leave the model as it was)."""
+    def trained(by_hand):
+        minise.manual_seed(0)
+        model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+        opt = minise.optim.SGD(model.parameters(), lr=0.1)
+        x, y = minise.randn(8, 3), minise.randint(0, 2, (8,))
+        for _ in range(3):
+            model.zero_grad()
+            NF.cross_entropy(model(x), y).backward()
+            if by_hand:
+                with minise.no_grad():
+                    for p in model.parameters():
+                        p -= 0.1 * p.grad
+            else:
+                opt.step()
+        return [p.data.copy() for p in model.parameters()]
+    for mine, sgd in zip(trained(True), trained(False)):
+        np.testing.assert_allclose(mine, sgd, rtol=1e-6)
+
+
+def test_in_place_refusals_follow_pytorch_and_name_the_way_out():
+    w = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"-=: a leaf tensor that requires grad .* minise\.no_grad\(\)"):
+        w -= 1
+    with pytest.raises(RuntimeError, match="leaf tensor"):
+        w.zero_()
+    y = w * 2
+    with pytest.raises(RuntimeError, match=r"add_: minise records no in-place op .* \(x = x \+ y\)"):
+        y.add_(1)
+    with pytest.raises(RuntimeError, match="records no in-place op"):
+        y[0] = 5
+    counts = minise.zeros(2)
+    with pytest.raises(RuntimeError, match="records no in-place op"):
+        counts.add_(w)                               # w's gradient would be lost
+    with pytest.raises(TypeError, match="dtype int64"):
+        minise.arange(3).__iadd__(0.5)
+    with pytest.raises(ValueError, match=r"does not broadcast to this tensor's shape \(2,\)"):
+        minise.zeros(2).add_(minise.ones(3, 2))
+
+
+def test_augmented_assignment_inside_the_graph_records_the_op():
+    """``y += x`` on a tensor in the graph (or on a constant, with an x that needs grad) is ``y = y + x``,
+    so the gradient is right; PyTorch records it in place, with the same values."""
+    def f(x):
+        y = x * 3
+        y += x * x                                   # y is in the graph
+        total = minise.zeros(x.shape, dtype=x.dtype)
+        total += y                                   # a constant plus a tensor that needs grad
+        total *= 2
+        return total
+    x = leaf(st.make_array((2, 3), 0))
+    assert minise.gradcheck(f, [x], seed=0)
+    x = leaf([1.0, -2.0])
+    f(x).sum().backward()
+    np.testing.assert_allclose(x.grad, 2 * (3 + 2 * x.data))
+
+
+def test_in_place_methods_change_the_same_memory_and_keep_dtype_and_shape():
+    a = np.zeros((2, 3), dtype=np.float32)
+    t = minise.from_numpy(a)
+    assert t.add_(1) is t and a[0, 0] == 1 and t.dtype == np.float32
+    t.mul_(np.float64(3)).sub_(minise.ones(3)).div_(2)           # a row broadcasts into the tensor
+    np.testing.assert_allclose(a, 1.0) and t.dtype == np.float32
+    t.copy_(minise.arange(3))                                     # converts, as PyTorch's copy_
+    np.testing.assert_array_equal(a, [[0, 1, 2], [0, 1, 2]])
+    t[t > 0.5] = -1
+    t[0, 0] = 7
+    np.testing.assert_array_equal(a, [[7, -1, -1], [0, -1, -1]])
+    t.clamp_(min=0)
+    np.testing.assert_array_equal(a, [[7, 0, 0], [0, 0, 0]])
+    t.fill_(2.5).pow_(2)
+    np.testing.assert_allclose(a, 6.25)
+    t.zero_()
+    assert not a.any()
+    minise.manual_seed(3)
+    first = minise.zeros(4).uniform_(-1, 1).tolist() + minise.zeros(4).normal_(0, 2).tolist()
+    minise.manual_seed(3)
+    assert first == minise.zeros(4).uniform_(-1, 1).tolist() + minise.zeros(4).normal_(0, 2).tolist()
+    assert all(-1 <= v < 1 for v in first[:4])
+
+
+def test_in_place_on_the_device_stand_in(device_backend):
+    t = Tensor(device_backend.asarray(np.zeros(3)))
+    t += Tensor(device_backend.asarray(np.ones(3)))
+    t.copy_(minise.from_numpy(np.array([1.0, 2.0, 3.0])) * 2)    # from the host, as PyTorch allows
+    assert t.device == device_backend.device
+    np.testing.assert_allclose(device_backend.to_numpy(t.data), [2, 4, 6])
+    if device_backend.device == "cuda":
+        with pytest.raises(RuntimeError, match="different devices"):
+            t += minise.from_numpy(np.ones(3))
+
+
+# -- conversions, methods and operators --------------------------------------------------------------
+
+def test_dtype_conversions_and_to_follow_pytorch():
+    torch = pytest.importorskip("torch")
+    a = np.array([[1.7, -2.2], [0.0, 3.5]], dtype=np.float32)
+    x, tx = leaf(a).float(), torch.tensor(a, requires_grad=True)
+    for name in ("long", "int", "bool", "half", "double", "float"):
+        mine, theirs = getattr(x, name)(), getattr(tx, name)()
+        assert str(mine.dtype) == str(theirs.dtype).split(".")[1]
+        np.testing.assert_array_equal(mine.data, theirs.detach().numpy())
+        assert mine.requires_grad == theirs.requires_grad, name        # integers and bools leave the graph
+    assert x.to(minise.float64).dtype == np.float64 and x.to("cpu") is x and x.to("cpu", minise.long).dtype == np.int64
+    assert x.to(dtype=minise.float16).dtype == np.float16 and x.to(minise.arange(2)).dtype == np.int64
+    assert x.to("cpu", copy=True) is not x and x.type(minise.float64).dtype == np.float64
+    assert x.type() == "minise.float32" and x.contiguous() is x
+    assert x.is_floating_point() and not x.long().is_floating_point()
+    assert x.grad_fn is not None and leaf(a).grad_fn is None
+    w = leaf(a)
+    (w.to(minise.float32) * 3).sum().backward()                  # a float cast stays in the graph
+    assert w.grad.dtype == np.float64 and (w.grad == 3).all()
+
+
+def test_python_numbers_and_indices_from_one_element_tensors():
+    assert float(minise.tensor([2.5])) == 2.5 and int(minise.tensor(3.9)) == 3
+    assert isinstance(int(minise.tensor(2)), int) and isinstance(float(minise.tensor(2)), float)
+    assert ["a", "b", "c"][minise.tensor([2])[0]] == "c" and list(range(minise.tensor(3))) == [0, 1, 2]
+    with pytest.raises(ValueError, match="one element"):
+        float(minise.ones(2))
+    with pytest.raises(TypeError, match="integer tensor with one element"):
+        ["a"][minise.tensor([0.0])]
+
+
+def test_floor_division_and_remainder_match_pytorch_outside_the_graph():
+    torch = pytest.importorskip("torch")
+    a = np.array([-7, -3, 0, 4, 9])
+    f = np.array([-7.5, -0.5, 0.25, 3.0, 8.75])
+    for mine, theirs in ((minise.tensor(a) // 2, torch.tensor(a) // 2), (minise.tensor(a) % 3, torch.tensor(a) % 3),
+                         (10 // minise.tensor([3, 4]), 10 // torch.tensor([3, 4])),
+                         (leaf(f) // 2, torch.tensor(f) // 2), (leaf(f) % 2, torch.tensor(f) % 2),
+                         (7 % minise.tensor([2.5]), 7 % torch.tensor([2.5], dtype=torch.float64))):
+        np.testing.assert_array_equal(mine.data, theirs.numpy())
+        assert not mine.requires_grad
+
+
+def test_t_mm_pow_and_the_comparison_methods():
+    a, b = st.make_array((2, 3), 0), st.make_array((3, 4), 1)
+    assert minise.gradcheck(lambda x, y: x.t().t().mm(y).pow(2), [leaf(a), leaf(b)], seed=0)
+    assert leaf(a).t().shape == (3, 2) and leaf(a[0]).t().shape == (3,)
+    with pytest.raises(ValueError, match="at most 2 dimensions"):
+        minise.zeros(2, 2, 2).t()
+    with pytest.raises(ValueError, match="x @ y"):
+        minise.zeros(3).mm(minise.zeros(3, 2))
+    x = Tensor(a)
+    for name, op in (("eq", "=="), ("ne", "!="), ("lt", "<"), ("le", "<="), ("gt", ">"), ("ge", ">=")):
+        np.testing.assert_array_equal(getattr(x, name)(0.1).data, COMPARISONS[op](a, 0.1))
+
+
+# -- making tensors, grad modes, devices ---------------------------------------------------------
+
+def test_like_and_full_eye_linspace_match_pytorch():
+    torch = pytest.importorskip("torch")
+    x = minise.tensor(np.ones((2, 3)), dtype=minise.float64)
+    for name in ("zeros_like", "ones_like", "empty_like", "rand_like", "randn_like"):
+        y = getattr(minise, name)(x)
+        assert y.shape == (2, 3) and y.dtype == np.float64 and not y.requires_grad
+    assert minise.zeros_like(x, dtype=minise.long).dtype == np.int64
+    assert minise.full_like(x, 7).tolist() == [[7.0] * 3] * 2 and minise.empty(2, 3).shape == (2, 3)
+    for value in (0.5, 3, True):
+        assert str(minise.full((2,), value).dtype) == str(torch.full((2,), value).dtype).split(".")[1]
+    np.testing.assert_array_equal(minise.eye(3, 2).data, torch.eye(3, 2).numpy())
+    np.testing.assert_allclose(minise.linspace(-1, 2, 7).data, torch.linspace(-1, 2, 7).numpy(), rtol=1e-6)
+
+
+def test_like_functions_follow_the_input_device(device_backend):
+    x = Tensor(device_backend.asarray(np.ones((2, 2), dtype=np.float32)))
+    for name in ("zeros_like", "ones_like", "rand_like", "randn_like"):
+        assert getattr(minise, name)(x).device == device_backend.device
+    assert minise.full_like(x, 2.0).device == device_backend.device
+
+
+def test_grad_modes_as_in_pytorch():
+    x = leaf([1.0])
+    try:
+        minise.set_grad_enabled(False)                       # called: switches recording off from here on
+        assert not (x * 2).requires_grad
+    finally:
+        minise.set_grad_enabled(True)
+    with minise.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+        with minise.enable_grad():
+            assert (x * 2).requires_grad
+    assert (x * 2).requires_grad
+    with minise.inference_mode():
+        assert not (x * 2).requires_grad
+    with minise.inference_mode(False):
+        assert (x * 2).requires_grad
+    assert not minise.no_grad()(lambda: (x * 2).requires_grad)()
+    assert minise.enable_grad()(lambda: (x * 2).requires_grad)()
+    with pytest.raises(TypeError, match="bool"):
+        minise.set_grad_enabled("no")
+
+
+def test_devices_as_pytorch_names_them():
+    assert minise.device("cuda:0") == minise.device("cuda", 0) == "cuda" and minise.device("cpu").type == "cpu"
+    assert repr(minise.device("cuda")) == "device(type='cuda', index=0)" and minise.device("cuda").index == 0
+    with pytest.raises(ValueError, match="one GPU"):
+        minise.device("cuda:1")
+    with pytest.raises(ValueError, match="unknown device"):
+        minise.device("tpu")
+    model = nn.Linear(2, 2).to(minise.device("cpu"))
+    assert model.to("cuda:0" if minise.cuda.is_available() else "cpu") is model
+    minise.backends.cudnn.benchmark = True                   # set by many scripts; changes nothing here
+    minise.cuda.manual_seed_all(5)
+    assert minise.rng.initial_seed() == 5
+    if minise.backend.device_module(required=False) is None:
+        assert not minise.cuda.is_available() and minise.cuda.device_count() == 0
+
+
+# -- data --------------------------------------------------------------------------------------------
+
+def test_the_loader_yields_tensors_and_manual_seed_fixes_its_order_without_drawing():
+    X, Y = minise.arange(20).float().view(10, 2), minise.arange(10)
+    def epoch():
+        return [yb.tolist() for _, yb in DataLoader(TensorDataset(X, Y), batch_size=4, shuffle=True)]
+    minise.manual_seed(0)
+    first, after = epoch(), minise.randn(3)
+    minise.manual_seed(0)
+    second, again = epoch(), minise.randn(3)
+    assert first == second and sorted(sum(first, [])) == list(range(10))
+    np.testing.assert_array_equal(after.data, again.data)             # making a loader drew nothing
+    xb, yb = next(iter(DataLoader(TensorDataset(X, Y), batch_size=4, num_workers=2, pin_memory=True)))
+    assert isinstance(xb, Tensor) and xb.size(0) == 4 and yb.to("cpu") is yb and not xb.requires_grad
+    with pytest.raises(TypeError, match="no sampler=; shuffle=True"):
+        DataLoader(TensorDataset(X, Y), sampler=object())
+    with pytest.raises(TypeError, match="unexpected keyword argument 'shufle'"):
+        DataLoader(TensorDataset(X, Y), shufle=True)
+
+
+def test_tensor_dataset_of_arrays_and_its_items():
+    dataset = TensorDataset(np.arange(12.0).reshape(6, 2), np.arange(6))          # arrays, not Tensors
+    xb, yb = next(iter(DataLoader(dataset, batch_size=6)))
+    np.testing.assert_array_equal(xb.data, np.arange(12.0).reshape(6, 2)) and yb.tolist() == list(range(6))
+    x0, y0 = dataset[0]
+    assert isinstance(x0, Tensor) and x0.tolist() == [0.0, 1.0] and y0.item() == 0
+    with pytest.raises(TypeError, match="two tensors"):
+        TensorDataset(np.zeros(2), np.zeros(2), np.zeros(2))
+
+
+# -- layers, utilities, schedules ----------------------------------------------------------------
+
+def test_softmax_layers_module_dict_and_clip_grad_match_pytorch():
+    torch = pytest.importorskip("torch")
+    a = st.make_array((3, 4), 0)
+    np.testing.assert_allclose(nn.Softmax(dim=1)(Tensor(a)).data, torch.nn.Softmax(dim=1)(torch.tensor(a)).numpy())
+    np.testing.assert_allclose(nn.LogSoftmax(dim=0)(Tensor(a)).data,
+                               torch.nn.LogSoftmax(dim=0)(torch.tensor(a)).numpy(), rtol=1e-12)
+    heads = nn.ModuleDict({"a": nn.Linear(2, 3)})
+    heads["b"] = nn.Linear(3, 1)
+    assert list(heads) == ["a", "b"] and "b" in heads and len(heads) == 2
+    assert [n for n, _ in heads.named_parameters()] == ["a.weight", "a.bias", "b.weight", "b.bias"]
+    assert heads.pop("a") is not None and list(heads.keys()) == ["b"]
+    with pytest.raises(KeyError, match="keys are"):
+        heads["a"]
+    grads = [st.make_array((3, 2), 1) * 4, st.make_array((5,), 2)]
+    for norm_type in (2.0, 1.0, float("inf")):
+        for max_norm in (0.5, 100.0):
+            mine = [nn.Parameter(np.zeros_like(g)) for g in grads]
+            theirs = [torch.nn.Parameter(torch.zeros(g.shape, dtype=torch.float64)) for g in grads]
+            for p, q, g in zip(mine, theirs, grads):
+                p.grad, q.grad = g.copy(), torch.tensor(g)
+            total = nn.utils.clip_grad_norm_(mine, max_norm, norm_type=norm_type)
+            expected = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type=norm_type)
+            assert total == pytest.approx(expected.item(), rel=1e-9)
+            for p, q in zip(mine, theirs):
+                np.testing.assert_allclose(p.grad, q.grad.numpy(), rtol=1e-9)
+    p = nn.Parameter(np.zeros(3))
+    p.grad = np.array([-2.0, 0.5, 3.0])
+    nn.utils.clip_grad_value_([p], 1.0)
+    np.testing.assert_array_equal(p.grad, [-1.0, 0.5, 1.0])
+
+
+def test_conv2d_same_and_valid_padding_as_pytorch():
+    torch = pytest.importorskip("torch")
+    x = np.zeros((1, 2, 7, 9), dtype=np.float32)
+    for kernel, dilation in ((3, 1), ((5, 3), 1), (3, 2), (1, 1)):
+        for padding in ("same", "valid"):
+            mine = nn.Conv2d(2, 3, kernel, padding=padding, dilation=dilation)(Tensor(x)).shape
+            theirs = tuple(torch.nn.Conv2d(2, 3, kernel, padding=padding, dilation=dilation)(torch.tensor(x)).shape)
+            assert mine == theirs, (kernel, dilation, padding)
+    with pytest.raises(ValueError, match="stride 1"):
+        nn.Conv2d(2, 3, 3, stride=2, padding="same")
+    with pytest.raises(ValueError, match="odd kernel_size"):
+        nn.Conv2d(2, 3, 2, padding="same")
+
+
+def test_load_state_dict_reports_as_pytorch():
+    model = nn.Linear(2, 2)
+    assert repr(model.load_state_dict(model.state_dict())) == "<All keys matched successfully>"
+    result = model.load_state_dict({"weight": np.zeros((2, 2))}, strict=False)
+    assert result.missing_keys == ["bias"] and "missing_keys=['bias']" in repr(result)
+
+
+# -- PyTorch names minise lacks: an error that says what to write instead ---------------------------
+
+def _owners():
+    import minise.optim.lr_scheduler as schedules
+    return {"minise": minise, "minise.Tensor": minise.ones(2), "minise.nn": nn, "minise.nn.functional": NF,
+            "minise.optim": minise.optim, "minise.optim.lr_scheduler": schedules, "minise.data": minise.data}
+
+
+def test_every_missing_pytorch_name_says_what_to_write_instead():
+    from minise.pytorch_names import MISSING
+    owners = _owners()
+    assert set(MISSING) == set(owners)
+    for owner, names in MISSING.items():
+        for name, hint in names.items():
+            with pytest.raises(AttributeError) as error:
+                getattr(owners[owner], name)
+            assert str(error.value) == f"{owner} has no attribute {name!r} (PyTorch's {name} is not part of minise: " \
+                                       f"{hint})", "catalogued, yet minise has it now: take it out of MISSING"
+    assert not hasattr(minise, "no_such_name") and not hasattr(minise.ones(1), "no_such_name")
+    with pytest.raises(AttributeError, match=r"^minise.nn has no attribute 'Nothing'$"):
+        nn.Nothing
+
+
+def test_the_catalogue_names_only_what_pytorch_has():
+    torch = pytest.importorskip("torch")
+    places = {"minise": torch, "minise.Tensor": torch.ones(2), "minise.nn": torch.nn,
+              "minise.nn.functional": torch.nn.functional, "minise.optim": torch.optim,
+              "minise.optim.lr_scheduler": torch.optim.lr_scheduler, "minise.data": torch.utils.data}
+    from minise.pytorch_names import MISSING
+    for owner, names in MISSING.items():
+        absent = [name for name in names if not hasattr(places[owner], name)]
+        assert not absent, f"{owner}: PyTorch has no {absent}"

@@ -15,6 +15,7 @@ from ..io import read_state_dict
 from ..tensor import Tensor
 from .state import check_state_dict, copy_state_into
 
+
 class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     """What ``load_state_dict`` returns: the keys it missed and the ones it did not know (PyTorch's)."""
 
