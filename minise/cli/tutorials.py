@@ -31,6 +31,7 @@ def run(args):
     written = lessons.copy_lessons(args.folder, notebooks=False if args.no_notebooks else None,
                                    overwrite=args.force)
     notebooks = sum(path.suffix == ".ipynb" for path in written)
-    print(f"wrote {len(written)} files to {args.folder} ({notebooks} notebooks); "
+    why = "" if notebooks or args.no_notebooks else ': pip install "minise[tutorials]" for them'
+    print(f"wrote {len(written)} files to {args.folder} ({notebooks} notebooks{why}); "
           f"start with: python {args.folder}/01_autograd.py")
     return 0
