@@ -147,6 +147,20 @@ def test_a_backward_of_zeros_scores_nothing(tmp_path):
     assert result.score == 0 and [c for c, p, _ in result.results if p] == ["forward"], str(result)
 
 
+@pytest.mark.parametrize("out", ["np.maximum(x, 0).astype(np.int64)", "np.maximum(x, 0)[..., :1] if CALLS.append(1) "
+                                 "or len(CALLS) % 2 else np.maximum(x, 0)"], ids=["integers", "a shape that changes"])
+def test_a_forward_returning_what_no_check_expects_is_graded_not_a_crash(tmp_path, out):
+    """The given forward, changed to return integers or a shape that changes from call to call: every check
+    that meets it fails, and the file is graded."""
+    path = tmp_path / "odd_forward.py"
+    path.write_text(f'import numpy as np\nEXERCISE = "relu_backward"\nCALLS = []\n\n\ndef forward(x):\n'
+                    f'    return {out}, x\n\n\ndef backward(gout, cache):\n    return gout * (cache > 0)\n',
+                    encoding="utf-8")
+    result = grade(str(path), seed=1)
+    outcome = {check: passed for check, passed, _ in result.results}
+    assert not result.passed and outcome["forward"] is False and outcome["gradcheck"] is False, str(result)
+
+
 def test_unknown_exercise_missing_and_unreadable_files(tmp_path):
     path = tmp_path / "mystery.py"
     path.write_text("def forward(x):\n    return x, x\n\ndef backward(g, c):\n    return g\n", encoding="utf-8")

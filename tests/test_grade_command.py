@@ -81,6 +81,24 @@ def test_exit_codes_and_json_lines(tmp_path, capsys):
     assert grade_main([str(tmp_path / "absent.py"), good]) == 2
 
 
+def test_a_file_the_grader_fails_on_is_a_row_and_the_batch_goes_on(tmp_path, monkeypatch, capsys):
+    """Whatever goes wrong inside the grader on one file, that file gets a row saying so, and the next is graded."""
+    import minise.exercises.command as command
+    real = command.grade
+
+    def grade(path, *args):
+        if path.endswith("first.py"):
+            raise RecursionError("deep inside the grader")
+        return real(path, *args)
+    monkeypatch.setattr(command, "grade", grade)
+    files = [str(tmp_path / "first.py"), str(tmp_path / "second.py")]
+    assert grade_main(files + ["--format", "json"]) == 2
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [os.path.basename(r["file"]) for r in records] == ["first.py", "second.py"]
+    assert records[0]["status"] == "not graded" and "RecursionError: deep inside the grader" in records[0]["error"]
+    assert "no such file" in records[1]["error"]
+
+
 @pytest.mark.usefixtures("reference_solutions")
 def test_require_confinement_refuses_to_run_unconfined_code(monkeypatch, capsys):
     """Where the kernel cannot confine (no Landlock), --require-confinement grades nothing (exit 3)."""

@@ -182,8 +182,11 @@ def check_finite_differences(ctx):
             warnings.simplefilter("ignore")
             report = check_backward(forward, backward, inputs, seed=int(ctx.rng.integers(2 ** 31)),
                                     raise_exception=False, max_elements=FD_ELEMENTS)
-    except (TypeError, ValueError) as exc:
-        raise CheckFailed(f"gradcheck ({case.describe()}): {clean(exc)}") from None
+    except SolutionError:
+        raise
+    except Exception as exc:              # what the solution's forward returned, the checker could not use
+        raise CheckFailed(f"gradcheck ({case.describe()}): could not check your forward and backward "
+                          f"({type(exc).__name__}: {clean(exc)})") from None
     if not report:
         wrong = "; ".join(c.describe() for c in report.inputs if not c.passed)
         raise CheckFailed(f"gradcheck ({case.describe()}): {wrong}\n{report}")

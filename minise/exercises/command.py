@@ -16,9 +16,10 @@ import argparse
 import os
 import sys
 
-from .grader import GRADED, NOT_GRADED, UNCONFINED, grade
+from .grader import GRADED, NOT_GRADED, UNCONFINED, Grade, grade
 from .handout import STUBS, copy_stubs
 from .report import Writer
+from .sandbox_client import clean
 from .specs import EXERCISES
 
 EXIT_CODES = {GRADED: 1, NOT_GRADED: 2, UNCONFINED: 3}
@@ -44,7 +45,11 @@ def run_grade(args):
     try:
         writer = Writer(stream, args.format)
         for path in args.files:
-            result = grade(path, args.exercise, args.seed, args.timeout, args.require_confinement)
+            try:
+                result = grade(path, args.exercise, args.seed, args.timeout, args.require_confinement)
+            except Exception as exc:     # never the end of the batch: this file's row says what went wrong
+                result = Grade(path, args.exercise, args.seed, [], f"the grader failed on this file "
+                               f"({type(exc).__name__}: {clean(exc)})", status=NOT_GRADED)
             writer.write(result)
             worst = max(worst, 0 if result.passed else EXIT_CODES[result.status])
     finally:

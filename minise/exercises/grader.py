@@ -90,6 +90,9 @@ def _run_checks(solution, exercise, rng, only=None):
                 text = first + " (details above)"
             shown.add(details)
             results.append((check, False, text))
+        except Exception as exc:         # whatever a solution makes of a check, the file is graded, failing it
+            results.append((check, False, f"the grader could not finish this check on this file "
+                                          f"({type(exc).__name__}: {clean(exc)})"))
         ctx.passed[check] = results[-1][1]
     return results
 

@@ -9,6 +9,7 @@ import struct
 
 import numpy as np
 
+MAX_HEADER = 1 << 16          # bytes of JSON header: a few hundred in every message either side sends
 ARRAY_DTYPES = frozenset(np.dtype(t).str for t in
                          ("f2", "f4", "f8", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "?"))
 
@@ -22,11 +23,17 @@ def pack(meta, arrays=()):
 
 
 def unpack(body):
-    """(meta, arrays) from a message body; arrays are read-only views of it. ValueError if malformed."""
+    """(meta, arrays) from a message body; arrays are read-only views of it. ValueError (or
+    UnicodeDecodeError, a kind of it) if malformed, whatever the bytes."""
     if len(body) < 4:
         raise ValueError("a message too short")
     size = struct.unpack(">I", body[:4])[0]
-    meta = json.loads(body[4:4 + size].decode())
+    if size > MAX_HEADER:
+        raise ValueError(f"a header of {size} bytes")
+    try:
+        meta = json.loads(body[4:4 + size].decode())
+    except RecursionError:                            # nested deeper than any real header
+        raise ValueError("a header nested too deep") from None
     if not isinstance(meta, dict) or not isinstance(meta.get("arrays"), list):
         raise ValueError("a message without its header")
     arrays, offset = [], 4 + size

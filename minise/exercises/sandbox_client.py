@@ -214,17 +214,19 @@ class Solution:
                 meta, arrays = unpack(body) if len(body) == size else (None, [])
         except TimeoutError:
             raise self._timed_out(doing, seconds) from None
-        except (ValueError, UnicodeDecodeError, struct.error) as exc:
+        except (ValueError, struct.error, RecursionError, MemoryError) as exc:   # whatever bytes it forged
             self._stop("the solution's process sent a garbled reply")
-            raise SolutionError("", f"the solution's process sent a garbled reply while {doing} ({exc})") from None
+            raise SolutionError("", f"the solution's process sent a garbled reply while {doing} "
+                                f"({type(exc).__name__}: {str(exc)[:200]})") from None
         if meta is None:
             self._stop(f"the solution's process ended while {doing}")
             raise SolutionError("crash", f"the solution's process ended while {doing}", self.output_tail())
         if "error" in meta:
-            message = str(meta.get("message", ""))
+            kind, message, details = (meta.get(key) for key in ("error", "message", "traceback"))
+            kind, message, details = (v if isinstance(v, str) else "" for v in (kind, message, details))
             if "read-only" in message:
                 self.modified.append(f"{doing.replace('running ', '')} tried to change an argument in place")
-            raise SolutionError(str(meta["error"]), f"{message} (while {doing})", str(meta.get("traceback", "")))
+            raise SolutionError(kind, f"{message} (while {doing})", details)
         return meta, arrays
 
     def _send(self, meta, arrays, doing, timeout=None):
