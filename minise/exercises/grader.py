@@ -10,9 +10,12 @@ kind of case; the right answers are computed here, with minise, after the soluti
 and every reply is checked here. The checks are described in :mod:`.checks`.
 
 What no grader can tell apart: a right backward the student copied from somewhere; and, where the
-layer's Jacobian is symmetric (batch normalisation's gx) or the layer is (bi)linear in each input
-(the SE block's scaling), a gradient obtained from the forward along gout by someone who knew that
-this works, which is the derivation in disguise.
+layer's Jacobian is symmetric (batch normalisation's gx; an elementwise layer such as the sigmoid,
+whose Jacobian is diagonal) or the layer is (bi)linear in each input (the SE block's scaling), a
+gradient obtained from a few forwards along gout (a complex step makes it exact) by someone who knew
+that this works, which is the derivation in disguise. Where inputs are independent only in groups
+(the rows of a softmax), measuring costs a forward per group member: the large cases make that
+thousands.
 """
 import os
 

@@ -139,7 +139,7 @@ EXERCISES = {e.name: e for e in [
     Exercise("linear_backward", "fully connected layer y = x wᵀ + b", linear, linear_cases,
              lambda rng: linear_case(rng, 256, 1024, 256)),
     Exercise("softmax_cross_entropy_backward", "softmax + cross-entropy (mean over the batch)",
-             lambda x, y: cross_entropy(x, y), cross_entropy_cases, lambda rng: cross_entropy_case(rng, 4096, 200)),
+             lambda x, y: cross_entropy(x, y), cross_entropy_cases, lambda rng: cross_entropy_case(rng, 256, 4096)),
     Exercise("batchnorm_backward", "batch normalisation, training mode, x (N, D)",
              lambda x, gamma, beta, eps: batch_norm(x, None, None, gamma, beta, training=True, eps=eps),
              batchnorm_cases, lambda rng: batchnorm_case(rng, 4096, 64)),
