@@ -161,6 +161,27 @@ def test_a_forward_returning_what_no_check_expects_is_graded_not_a_crash(tmp_pat
     assert not result.passed and outcome["forward"] is False and outcome["gradcheck"] is False, str(result)
 
 
+def test_the_checker_exercise_functions_mean_the_same_on_both_sides():
+    """The functions a gradient checker is tried on are evaluated by NumPy in the solution's process and by
+    minise here: the two agree."""
+    import importlib.util
+
+    import numpy as np
+
+    from minise.exercises.checker_exercise import program_op, random_program
+    from minise.exercises.sandbox_client import SANDBOX
+    from minise.tensor import Tensor
+    spec = importlib.util.spec_from_file_location("sandbox_script", SANDBOX)
+    sandbox = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sandbox)
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        program, x, w = random_program(rng), rng.standard_normal((3, 4)), rng.standard_normal((4, 2))
+        ours = program_op(Tensor(x), Tensor(w), program).numpy()
+        np.testing.assert_allclose(sandbox.program_forward(program)(x, w)[0], ours, rtol=1e-12, atol=1e-14)
+    assert {op for _ in range(30) for op, _ in random_program(rng)} == {0, 1, 2}
+
+
 def test_unknown_exercise_missing_and_unreadable_files(tmp_path):
     path = tmp_path / "mystery.py"
     path.write_text("def forward(x):\n    return x, x\n\ndef backward(g, c):\n    return g\n", encoding="utf-8")

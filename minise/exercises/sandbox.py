@@ -141,10 +141,25 @@ class Runner:
         """The solution's gradient checker on (inputs, gout, claimed gradients): its verdict."""
         count = meta["n_inputs"]
         inputs, gout, claimed = tuple(arrays[:count]), arrays[count], tuple(arrays[count + 1:])
-        verdict = self.module.check_gradient(self.forward, inputs, gout, claimed)
+        forward = self.forward if meta.get("program") is None else program_forward(meta["program"])
+        verdict = self.module.check_gradient(forward, inputs, gout, claimed)
         if type(verdict).__name__ not in ("bool", "bool_"):          # Python's or NumPy's
             raise ValueError(f"check_gradient must return True or False, got {type(verdict).__name__}")
         return {"verdict": bool(verdict)}, []
+
+
+def program_forward(program):
+    """A forward the checker exercise's file has never seen: z = x @ w, then each row (op, a) of
+    ``program``: 0 tanh(a·z), 1 z·σ(a·z), 2 exp(−a·z²). (checker_exercise.program_op is its minise twin.)"""
+    import numpy as np
+    rows = [(int(op), float(a)) for op, a in program]
+
+    def forward(x, w):
+        z = x @ w                                                     # (N, K)
+        for op, a in rows:
+            z = np.tanh(a * z) if op == 0 else z / (1 + np.exp(-a * z)) if op == 1 else np.exp(-a * z * z)
+        return z, None
+    return forward
 
 
 def _count_calls(module, runner):

@@ -261,9 +261,10 @@ class Solution:
         self.backward_runs += 1
         return grads
 
-    def check(self, inputs, gout, grads):
-        """The solution's gradient checker's verdict (True or False) on claimed gradients ``grads``."""
-        self._send({"op": "check", "n_inputs": len(inputs)}, list(inputs) + [gout] + list(grads),
+    def check(self, inputs, gout, grads, program=None):
+        """The solution's gradient checker's verdict (True or False) on claimed gradients ``grads``, for the
+        file's own forward, or for the function ``program`` describes (see sandbox.program_forward)."""
+        self._send({"op": "check", "n_inputs": len(inputs), "program": program}, list(inputs) + [gout] + list(grads),
                    "running check_gradient")
         meta, _ = self._reply("running check_gradient")
         if type(meta.get("verdict")) is not bool:
