@@ -44,7 +44,7 @@ def no_traces():
 @pytest.mark.usefixtures("planted_solutions")
 def test_there_is_an_escape_for_each_way_out():
     kinds = ["array_interface", "readline", "pth", "shm_open", "sqlite", "pidfd", "stops_grader", "sympy", "str_flag",
-             "network", "forks", "proc_self_mem", "outlives_grader"]
+             "network", "forks", "proc_self_mem", "outlives_grader", "other_paths"]
     for kind in kinds:
         assert any(kind in name for name in ESCAPES), kind
 
