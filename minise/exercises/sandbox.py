@@ -205,8 +205,11 @@ def _load(source, path, as_array):
 def die_with_parent(parent):
     """End this process when the grader (pid ``parent``) ends, however it ends: the kernel's parent-death
     signal on Linux; elsewhere a thread that watches the parent."""
-    if sys.platform.startswith("linux") and _sibling("kernel").die_with_parent(parent):
-        return
+    try:
+        if sys.platform.startswith("linux") and _sibling("kernel").die_with_parent(parent):
+            return
+    except OSError:                                     # no parent-death signal here: the thread below
+        pass
     import threading
     import time
 
