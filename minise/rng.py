@@ -36,9 +36,9 @@ def seed_for_a_loader():
     leaves the weights and other draws that follow unchanged."""
     global _seeds_handed_out
     if _seed is None:
-        return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> 1)
+        return int(np.random.SeedSequence().generate_state(1, np.uint64)[0]) >> 1
     _seeds_handed_out += 1
-    return int(np.random.SeedSequence([_seed, _seeds_handed_out]).generate_state(1, np.uint64)[0] >> 1)
+    return int(np.random.SeedSequence([_seed, _seeds_handed_out]).generate_state(1, np.uint64)[0]) >> 1
 
 
 def initial_seed():
