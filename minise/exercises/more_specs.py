@@ -69,9 +69,20 @@ def grouped_cases(rng):
 
 
 def se_case(rng, n, c, r, h, w):
-    return Case(["x", "w1", "b1", "w2", "b2"],
-                [rng.standard_normal((n, c, h, w)), rng.standard_normal((c, r)), rng.standard_normal(r) * 0.5,
-                 rng.standard_normal((r, c)), rng.standard_normal(c) * 0.5], [True] * 5)
+    """The first hidden unit is active for every sample (x reaches the output through the squeeze, whatever
+    the draw) and, where there are two or more, the second is inactive for every sample (ReLU's zero
+    slope matters); every pre-activation at least 0.1 from ReLU's kink."""
+    x, w1 = rng.standard_normal((n, c, h, w)), rng.standard_normal((c, r))
+    pre = x.mean(axis=(2, 3)) @ w1                                   # (N, R) before b1
+    b1 = rng.standard_normal(r) * 0.5
+    b1[0] = 0.1 + rng.uniform(0, 0.5) - pre[:, 0].min()
+    if r > 1:
+        b1[1] = -0.1 - rng.uniform(0, 0.5) - pre[:, 1].max()
+    shifts = 0.25 * np.array(sorted(range(-n - 1, n + 2), key=abs))  # each sample rules out one at most
+    for j in range(2, r):                                            # the others: moved off the kink
+        b1[j] += next(shift for shift in shifts if np.abs(pre[:, j] + b1[j] + shift).min() >= 0.1)
+    return Case(["x", "w1", "b1", "w2", "b2"], [x, w1, b1, rng.standard_normal((r, c)), rng.standard_normal(c) * 0.5],
+                [True] * 5)
 
 
 def se_cases(rng):
