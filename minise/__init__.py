@@ -16,7 +16,7 @@ from .tensor_inplace import install as _install_inplace_methods
 _install_inplace_methods(Tensor)        # x -= lr * g, x.zero_(), x[mask] = 0: outside the graph
 from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand,
                        rand_like, randint, randn, randn_like, tensor, zeros, zeros_like)
-from .devices import backends, cuda, device
+from .devices import accelerator, backends, cuda, device
 from .dtypes import bool, double, float, float16, float32, float64, half, int, int32, int64, long, uint8  # noqa: F401
 # bool, float, int, max, min and sum are minise.<name> as in torch, and stay out of __all__ so that
 # `from minise import *` does not hide Python's builtins.
@@ -37,7 +37,7 @@ __all__ = ["Tensor", "Function", "no_grad", "is_grad_enabled", "gradcheck", "che
            "stack", "argmax", "exp", "flatten", "log", "matmul", "mean", "relu", "sigmoid", "softmax", "tanh",
            "argmin", "log_softmax", "pow", "full", "empty", "eye", "linspace", "zeros_like", "ones_like",
            "full_like", "empty_like", "rand_like", "randn_like", "enable_grad", "set_grad_enabled",
-           "inference_mode", "device", "cuda", "backends",
+           "inference_mode", "device", "cuda", "accelerator", "backends",
            "double", "float16", "float32", "float64", "half", "int32", "int64", "long", "uint8"]
 # Also minise.sum, .max, .min, .bool, .float and .int, as in PyTorch; left out of __all__ so that
 # `from minise import *` never hides Python's built-ins.

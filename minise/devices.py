@@ -1,7 +1,8 @@
-"""PyTorch's device vocabulary, as far as minise has devices: ``minise.device``, ``minise.cuda`` and
-``minise.backends.cudnn``, so a script's first lines run unchanged::
+"""PyTorch's device vocabulary, as far as minise has devices: ``minise.device``, ``minise.cuda``,
+``minise.accelerator`` and ``minise.backends``, so a script's first lines run unchanged::
 
     device = minise.device("cuda" if minise.cuda.is_available() else "cpu")
+    device = minise.accelerator.current_accelerator().type if minise.accelerator.is_available() else "cpu"
     model.to(device); x = x.to(device)
 
 minise has two devices, 'cpu' (NumPy) and 'cuda' (CuPy, one GPU). ``minise.device("cuda:0")`` is
@@ -14,7 +15,7 @@ import types
 
 from . import backend, rng
 
-__all__ = ["device", "device_name", "cuda", "backends"]
+__all__ = ["device", "device_name", "cuda", "accelerator", "backends"]
 
 
 def device_name(spec):
@@ -70,7 +71,15 @@ cuda = types.SimpleNamespace(
     manual_seed=rng.manual_seed, manual_seed_all=rng.manual_seed,
     __doc__="PyTorch's torch.cuda, as far as minise needs it: is_available(), device_count(), manual_seed(_all).")
 
+accelerator = types.SimpleNamespace(
+    is_available=_is_available, device_count=_device_count,
+    current_accelerator=lambda: device("cuda") if _is_available() else None,
+    __doc__="PyTorch's torch.accelerator: minise's one accelerator is a CUDA GPU (through CuPy).")
+
 backends = types.SimpleNamespace(
     cudnn=types.SimpleNamespace(deterministic=False, benchmark=False, enabled=True,
                                 __doc__="Flags PyTorch scripts set; minise uses no cuDNN: they change nothing."),
-    __doc__="PyTorch's torch.backends, as far as scripts set it: cudnn's flags, which change nothing in minise.")
+    mps=types.SimpleNamespace(is_available=lambda: False, is_built=lambda: False,
+                              __doc__="Apple's GPUs: minise runs on them only as a CPU."),
+    __doc__="PyTorch's torch.backends, as far as scripts ask it: cudnn's flags (which change nothing in minise) "
+            "and mps (never available).")

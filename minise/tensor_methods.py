@@ -109,6 +109,8 @@ METHODS = {
     "reshape": F.reshape, "view": F.reshape, "flatten": F.flatten,
     "transpose": F.transpose, "permute": F.permute, "swapaxes": F.swapaxes,
     "unsqueeze": F.unsqueeze, "squeeze": F.squeeze, "clone": F.clone,
+    "view_as": lambda self, other: F.reshape(self, *other.shape),
+    "reshape_as": lambda self, other: F.reshape(self, *other.shape),
     # element-wise math (PyTorch's method names for the operators)
     "pow": F.pow, "mm": mm, "t": t,
     "eq": _compare("__eq__"), "ne": _compare("__ne__"), "lt": _compare("__lt__"), "le": _compare("__le__"),
@@ -116,6 +118,7 @@ METHODS = {
     # dtypes and devices
     "astype": F.cast, "float": _cast_to(np.float32), "double": _cast_to(np.float64), "half": _cast_to(np.float16),
     "long": _cast_to(np.int64), "int": _cast_to(np.int32), "bool": _cast_to(np.bool_), "type": type_,
+    "type_as": lambda self, other: _cast(self, other.dtype),
     "is_floating_point": lambda self: self.dtype.kind == "f",
     "contiguous": lambda self: self,
     "to": to,

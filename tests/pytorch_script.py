@@ -103,6 +103,14 @@ with torch.no_grad():
     results["confidence"] = confidence.sum(dim=0, keepdim=True).tolist()
     results["log_probs"] = F.log_softmax(logits, dim=1).cpu().numpy().tolist()
     results["first_label"] = ["zero", "one", "two"][predicted[0]]
+    guesses = logits.argmax(dim=1, keepdim=True)
+    results["correct_again"] = [guesses.eq(Y.to(device).view_as(guesses)).sum().item(),
+                                (logits.argmax(1) == Y.to(device)).type(torch.float).sum().item()]
+    per_class = {name: 0 for name in ("zero", "one", "two")}
+    for label, guess in zip(Y.to(device), predicted):
+        if label == guess:
+            per_class[["zero", "one", "two"][label]] += 1
+    results["per_class"] = per_class
 results["eval_dropout_off"] = bool((model.dropout(torch.ones(4)) == 1).all())
 
 # fine-tune only the head, with Adam and a cosine schedule, from a copy of the trained weights

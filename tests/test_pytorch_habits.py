@@ -651,7 +651,8 @@ def test_dtype_conversions_and_to_follow_pytorch():
     assert x.to(minise.float64).dtype == np.float64 and x.to("cpu") is x and x.to("cpu", minise.long).dtype == np.int64
     assert x.to(dtype=minise.float16).dtype == np.float16 and x.to(minise.arange(2)).dtype == np.int64
     assert x.to("cpu", copy=True) is not x and x.type(minise.float64).dtype == np.float64
-    assert x.type() == "minise.float32" and x.contiguous() is x
+    assert x.type() == "minise.float32" and x.contiguous() is x and x.type_as(minise.arange(1)).dtype == np.int64
+    assert leaf(np.arange(4.0)).view_as(x).shape == x.shape == leaf(np.arange(4.0)).reshape_as(x).shape
     assert x.is_floating_point() and not x.long().is_floating_point()
     assert x.grad_fn is not None and leaf(a).grad_fn is None
     w = leaf(a)
@@ -751,8 +752,16 @@ def test_devices_as_pytorch_names_them():
     minise.backends.cudnn.benchmark = True                   # set by many scripts; changes nothing here
     minise.cuda.manual_seed_all(5)
     assert minise.rng.initial_seed() == 5
+    assert not minise.backends.mps.is_available()
     if minise.backend.device_module(required=False) is None:
         assert not minise.cuda.is_available() and minise.cuda.device_count() == 0
+        assert not minise.accelerator.is_available() and minise.accelerator.current_accelerator() is None
+
+
+def test_the_accelerator_is_the_gpu_where_there_is_one(device_backend):
+    assert minise.accelerator.is_available() == (device_backend.device == "cuda") or device_backend.device == "cpu"
+    if device_backend.device == "cuda":
+        assert minise.accelerator.current_accelerator().type == "cuda" and minise.cuda.is_available()
 
 
 # -- data --------------------------------------------------------------------------------------------
