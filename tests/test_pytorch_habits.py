@@ -880,3 +880,42 @@ def test_the_catalogue_names_only_what_pytorch_has():
     for owner, names in MISSING.items():
         absent = [name for name in names if not hasattr(places[owner], name)]
         assert not absent, f"{owner}: PyTorch has no {absent}"
+
+
+@pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5), (2, 3, 4, 4)])
+@pytest.mark.parametrize("affine,track", [(True, True), (False, True), (True, False)])
+def test_batch_norm_layers_and_their_options_match_pytorch(shape, affine, track):
+    """BatchNorm1d on (N, C) and (N, C, L), BatchNorm2d on (N, C, H, W); affine=False (no γ, β) and
+    track_running_stats=False (batch statistics in evaluation too): outputs, gradients, running statistics."""
+    torch = pytest.importorskip("torch")
+    name = "BatchNorm2d" if len(shape) == 4 else "BatchNorm1d"
+    mine = getattr(nn, name)(3, momentum=0.3, affine=affine, track_running_stats=track).double()
+    theirs = getattr(torch.nn, name)(3, momentum=0.3, affine=affine, track_running_stats=track).double()
+    assert sorted(mine.state_dict()) == sorted(theirs.state_dict())
+    assert [n for n, _ in mine.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    for training in (True, False):
+        mine.train(training)
+        theirs.train(training)
+        x = st.make_array(shape, 7 + training)
+        gy = st.make_array(shape, 9)
+        a, b = leaf(x), torch.tensor(x, requires_grad=True)
+        y, z = mine(a), theirs(b)
+        y.backward(gy)
+        z.backward(torch.tensor(gy))
+        np.testing.assert_allclose(y.data, z.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=1e-9, atol=1e-12)
+        for key, value in theirs.state_dict().items():
+            np.testing.assert_allclose(mine.state_dict()[key], value.numpy(), rtol=1e-10)
+    with pytest.raises(ValueError, match=r"expects an input of shape \(N, 3\) or \(N, 3, L\)"):
+        nn.BatchNorm1d(3)(minise.zeros(2, 3, 4, 4))
+
+
+def test_optimizer_defaults_are_pytorchs():
+    torch = pytest.importorskip("torch")
+    import inspect
+    for name in ("SGD", "Adam", "AdamW"):
+        mine = inspect.signature(getattr(minise.optim, name)).parameters
+        theirs = inspect.signature(getattr(torch.optim, name)).parameters
+        for argument, p in mine.items():
+            if p.default is not inspect.Parameter.empty:
+                assert p.default == theirs[argument].default, (name, argument)

@@ -18,12 +18,12 @@ from .optimizer import Optimizer
 
 
 class SGD(Optimizer):
-    """``SGD(params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False)``.
+    """``SGD(params, lr=0.001, momentum=0, dampening=0, weight_decay=0, nesterov=False)`` (PyTorch's defaults).
 
     State per parameter: ``momentum_buffer`` (an array shaped like the parameter), when μ > 0.
     """
 
-    def __init__(self, params, lr=0.01, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+    def __init__(self, params, lr=0.001, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov))
 
