@@ -39,6 +39,15 @@ def test_complex_and_boolean_inputs_are_refused_by_name():
         minise.check_backward(lambda a: (a * 1j, a), lambda g, a: (g,), [x()])
 
 
+def test_an_output_with_no_floating_values_is_refused_by_name():
+    with pytest.raises(TypeError, match=r"forward returned no floating-point output \(got int64\)"):
+        minise.check_backward(lambda a: ((a * 3).astype(np.int64), a), lambda g, a: (3 * g,), [x()])
+    with pytest.raises(TypeError, match=r"fn returned no floating-point output \(got int64\)"):
+        minise.gradcheck(lambda t: (t * 3).long(), [Tensor(x(), requires_grad=True)])
+    # an integer output beside a floating one (indices, say) is left out, not refused
+    assert minise.check_backward(lambda a: ((a * 3, np.argmax(a, axis=1)), a), lambda g, a: (3 * g[0],), [x()])
+
+
 def test_float16_and_integer_inputs_are_named_with_their_dtype_and_checked_in_float64():
     with pytest.warns(GradcheckWarning, match=r"inputs h \(float16\), i \(int64\) are not float64") as said:
         assert minise.check_backward(lambda a, b: (a * b, (a, b)), lambda g, c: (g * c[1], g * c[0]),

@@ -7,7 +7,8 @@ The given forward is also what the grader times the large case against (:func:`g
 """
 import functools
 import os
-import tempfile
+
+from ..io.atomic import copy_file
 
 STUB_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "stubs")
 STUBS = {name[:-3]: os.path.join(STUB_DIR, name) for name in sorted(os.listdir(STUB_DIR)) if name.endswith(".py")}
@@ -31,17 +32,6 @@ def copy_stubs(directory, names, force=False):
     if existing and not force:
         raise FileExistsError(f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''}: "
                               "a student's work is never overwritten (pass --force to replace them)")
-    written = []
     for source, target in targets:
-        with open(source, "rb") as f:
-            data = f.read()
-        fd, temporary = tempfile.mkstemp(dir=directory, prefix=".minise-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(temporary, target)
-        except BaseException:
-            os.unlink(temporary)
-            raise
-        written.append(target)
-    return written
+        copy_file(source, target)
+    return [target for _, target in targets]

@@ -47,7 +47,12 @@ def real_outputs(outputs, where):
         if getattr(o, "dtype", np.dtype(np.float64)).kind == "c":
             raise TypeError(f"{where} returned a complex output ({o.dtype}); the checker checks real-valued "
                             "functions: check the real and imaginary parts as two real outputs")
-    return [o for o in outputs if getattr(o, "dtype", np.dtype(np.float64)).kind == "f"]
+    floating = [o for o in outputs if getattr(o, "dtype", np.dtype(np.float64)).kind == "f"]
+    if outputs and not floating:
+        kinds = ", ".join(str(getattr(o, "dtype", type(o).__name__)) for o in outputs)
+        raise TypeError(f"{where} returned no floating-point output (got {kinds}): only a floating output has "
+                        "a gradient to check; return the values before rounding or casting them")
+    return floating
 
 
 def _several(out):
