@@ -14,6 +14,7 @@ from __future__ import annotations
 from ..arguments import dim_or_axis, is_int
 from ..backend import get_array_module
 from ..function import Function
+from ..parallel import chunked
 from ..tensor import Tensor
 
 
@@ -24,15 +25,24 @@ class ReLUFunction(Function):
     Backward gx = gy · [x > 0]
     Kink     at x = 0 ReLU has no derivative; we use 0 there, as PyTorch does (the subgradient
              at 0 can be anything in [0, 1]). Gradient checks keep inputs away from 0.
+    Both passes run on chunks of the leading axis in parallel (minise.parallel).
     """
 
     def forward(self, x):
-        y = get_array_module(x).maximum(x, 0)
+        y = chunked(relu_reference, x)
         self.save_for_backward(y=y)     # y > 0 exactly where x > 0; y is kept anyway (it is the output),
         return y                        # so saving it costs nothing, where a mask x > 0 would be a new array
 
     def backward(self, gy):
-        return (gy * (self.saved.y > 0),)
+        return (chunked(relu_backward_reference, gy, self.saved.y),)
+
+
+def relu_reference(x):
+    return get_array_module(x).maximum(x, 0)
+
+
+def relu_backward_reference(gy, y):
+    return gy * (y > 0)
 
 
 class SigmoidFunction(Function):
@@ -44,15 +54,22 @@ class SigmoidFunction(Function):
     """
 
     def forward(self, x):
-        xp = get_array_module(x)
-        e = xp.exp(-xp.abs(x))                                   # in (0, 1]: never overflows
-        y = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        y = chunked(sigmoid_reference, x)
         self.save_for_backward(y=y)
         return y
 
     def backward(self, gy):
-        y = self.saved.y
-        return (gy * y * (1 - y),)
+        return (chunked(sigmoid_backward_reference, gy, self.saved.y),)
+
+
+def sigmoid_reference(x):
+    xp = get_array_module(x)
+    e = xp.exp(-xp.abs(x))                                   # in (0, 1]: never overflows
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def sigmoid_backward_reference(gy, y):
+    return gy * y * (1 - y)
 
 
 class TanhFunction(Function):

@@ -72,7 +72,7 @@ def conv_transpose2d(gy, w, x_shape, stride, padding, dilation, groups):
     """gx (N, C_in, H, W), conv2d's adjoint applied to gy (N, C_out, Ho, Wo): for stride 1 a
     correlation of gy with the flipped kernel; for a strided 1×1 kernel, wᵀ @ gy put back on
     every sh-th row and sw-th column; else col2im of wᵀ @ gy, chunk by chunk."""
-    xp, G, (N, C_in, H, W), (Ho, Wo) = get_array_module(gy, w), groups, x_shape, gy.shape[2:]
+    xp, G, (N, C_in), (Ho, Wo) = get_array_module(gy, w), groups, x_shape[:2], gy.shape[2:]
     C_out, _, kH, kW = w.shape
     full = _full_padding(x_shape, w.shape, (Ho, Wo), stride, padding, dilation)
     if full is not None:
@@ -87,6 +87,5 @@ def conv_transpose2d(gy, w, x_shape, stride, padding, dilation, groups):
     for images in chunks(N, C_in * kH * kW * Ho * Wo):
         gy_chunk = gy_g[images].transpose(1, 2, 0, 3).reshape(G, C_out // G, -1)  # (G, C_out/G, n·Ho·Wo)
         gcols = xp.matmul(w_mat_t, gy_chunk)                               # (G, K, n·Ho·Wo)
-        n_shape = (images.stop - images.start, C_in, H, W)
-        gx[images] = col2im(gcols, n_shape, (kH, kW), (Ho, Wo), stride, padding, dilation)
+        col2im(gcols, gx[images], (kH, kW), (Ho, Wo), stride, padding, dilation)   # into (n, C_in, H, W)
     return gx

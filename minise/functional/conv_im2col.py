@@ -25,6 +25,7 @@ numbers (top, bottom, left, right), ``groups`` an int. Letters: (i, j) output pi
 """
 from ..arguments import conv_output_size
 from ..backend import get_array_module
+from ..parallel import for_each_chunk
 
 CHUNK_ELEMENTS = 2 ** 20     # im2col numbers built at once (4 MiB in float32); at least one image
 
@@ -55,37 +56,63 @@ def im2col(x, kernel, padding, out, stride, dilation, groups):
     Wo (2-3× faster), for (Wq − Wo)/Wo more arithmetic. Less of it, because a row's right
     padding can be the next row's left padding (both are zeros): rows are stored with
     Wq = left + W + right − min(left, right, dw·(kW − 1)) columns, one junk column for a 3×3
-    kernel with padding 1 (3% at 32×32)."""
-    xp, G, (sh, sw), (dh, dw) = get_array_module(x), groups, stride, dilation
-    (n, C, H, W), (kH, kW), (top, bottom, left, right), (Ho, Wo) = x.shape, kernel, padding, out
-    Hp, Wp = top + H + bottom, left + W + right
+    kernel with padding 1 (3% at 32×32).
+    The rows of cols are the channels' rows one after the other, so the copy is cut by channels:
+    each chunk of channels is padded and copied on its own, in parallel."""
+    xp, (n, C, _, W), (kH, kW), (Ho, Wo) = get_array_module(x), x.shape, kernel, out
     Wq = row_width(W, padding, kW, Wo, stride, dilation)
+    cols = xp.empty((C, kH, kW, n, Ho, Wq), dtype=x.dtype)               # (C, kH, kW, n, Ho, Wq)
+
+    def copy_channels(start, stop):
+        cols[start:stop] = windows(x[:, start:stop], kernel, padding, Wq, (Ho, Wo), stride, dilation)
+
+    for_each_chunk(C, copy_channels, like=x, cost=cols.size)
+    return cols.reshape(groups, (C // groups) * kH * kW, n * Ho * Wq)    # (G, K, n·Ho·Wq) view
+
+
+def windows(x, kernel, padding, Wq, out, stride, dilation):
+    """The view (C, kH, kW, n, Ho, Wq) of x (n, C, H, W) zero-padded that im2col copies:
+    windows[c, p, q, m, i, j] = x_pad[m, c, i·sh + p·dh, j·sw + q·dw] (no copy but the padding)."""
+    xp, (sh, sw), (dh, dw) = get_array_module(x), stride, dilation
+    (n, C, H, W), (kH, kW), (top, bottom, left, right), (Ho, _) = x.shape, kernel, padding, out
     spare = int(sw == 1 and kW > 1)       # a spare row of zeros: the last row's windows read on into it
     x_pad = x
     if top or bottom or left or right or spare:
-        row = Wq if sw == 1 else Wp                                       # stored row width
-        x_pad = xp.zeros((n, C, Hp + spare, row), dtype=x.dtype)          # (n, C, Hp + spare, row)
+        row = Wq if sw == 1 else left + W + right                         # stored row width
+        x_pad = xp.zeros((n, C, top + H + bottom + spare, row), dtype=x.dtype)   # (n, C, Hp + spare, row)
         x_pad[:, :, top:top + H, left:left + W] = x
     sN, sC, sH, sW = x_pad.strides
-    windows = xp.lib.stride_tricks.as_strided(                        # (G, C/G, kH, kW, n, Ho, Wq) view
-        x_pad, (G, C // G, kH, kW, n, Ho, Wq), ((C // G) * sC, sC, dh * sH, dw * sW, sN, sh * sH, sw * sW))
-    return windows.reshape(G, (C // G) * kH * kW, n * Ho * Wq)       # (G, K, n·Ho·Wq) copy
+    return xp.lib.stride_tricks.as_strided(                               # (C, kH, kW, n, Ho, Wq) view
+        x_pad, (C, kH, kW, n, Ho, Wq), (sC, dh * sH, dw * sW, sN, sh * sH, sw * sW))
 
 
-def col2im(gcols, x_shape, kernel, out, stride, padding, dilation):
+def col2im(gcols, gx, kernel, out, stride, padding, dilation):
     """The adjoint of im2col (padding a pair here): gx (n, C, H, W), each entry of gcols
     (G, K, n·Ho·Wo) added into the pixel of x it was copied from, one strided slice of all
-    pixels per tap (p, q)."""
-    xp, (sh, sw), (ph, pw), (dh, dw) = get_array_module(gcols), stride, padding, dilation
-    (n, C, H, W), (kH, kW), (Ho, Wo) = x_shape, kernel, out
+    pixels per tap (p, q); written into ``gx``. Channels do not mix, so chunks of channels run
+    in parallel."""
+    (n, C, H, W), (kH, kW), (Ho, Wo) = gx.shape, kernel, out
     gcols = gcols.reshape(C, kH, kW, n, Ho, Wo)                          # (C, kH, kW, n, Ho, Wo)
+
+    def add_channels(start, stop):
+        gx[:, start:stop] = add_taps(gcols[start:stop], (H, W), stride, padding, dilation)
+
+    for_each_chunk(C, add_channels, like=gcols, cost=gcols.size)
+    return gx
+
+
+def add_taps(gcols, size, stride, padding, dilation):
+    """gx (n, C, H, W) from gcols (C, kH, kW, n, Ho, Wo): for every tap (p, q), its slice added
+    into the strided slice of gx_pad it was copied from; then gx_pad without its padding."""
+    xp, (sh, sw), (ph, pw), (dh, dw), (H, W) = get_array_module(gcols), stride, padding, dilation, size
+    C, kH, kW, n, Ho, Wo = gcols.shape
     gx_pad = xp.zeros((n, C, H + 2 * ph, W + 2 * pw), dtype=gcols.dtype)  # (n, C, Hp, Wp)
     for p in range(kH):
         for q in range(kW):
             rows = slice(p * dh, p * dh + sh * (Ho - 1) + 1, sh)
             columns = slice(q * dw, q * dw + sw * (Wo - 1) + 1, sw)
             gx_pad[:, :, rows, columns] += gcols[:, p, q].transpose(1, 0, 2, 3)  # (n, C, Ho, Wo)
-    return gx_pad[:, :, ph:ph + H, pw:pw + W]                            # (n, C, H, W)
+    return gx_pad[:, :, ph:ph + H, pw:pw + W]                            # (n, C, H, W) view
 
 
 def chunks(N, numbers_per_image):

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..backend import get_array_module
 from ..function import Function
+from ..parallel import chunked, for_each_chunk, sum_chunks
 from ..tensor import Tensor
 
 
@@ -45,60 +46,75 @@ class BatchNorm2dFunction(Function):
     def forward(self, x, running_mean, running_var, weight, bias):
         xp, per_channel = get_array_module(x), _per_channel(x)
         m = x.size // x.shape[1]
+        x_hat = xp.empty_like(x)                                # x − μ first, x̂ after
         if self.training:
-            mean = channel_sum(x) / m                           # (C,)
-            x_hat = x - mean.reshape(per_channel)               # like x: x − μ, made x̂ below
-            var = channel_sum_of_products(x_hat, x_hat) / m     # (C,) biased, for x̂
+            mean = sum_chunks(channel_sum, x) / m               # (C,)  μ, from per-chunk sums
+            var = sum_chunks(lambda x, x_hat: centre(x, mean, x_hat), x, x_hat) / m   # (C,) biased
             if running_mean is not None:
                 running_mean[...] = (1 - self.momentum) * running_mean + self.momentum * mean
             if running_var is not None:
                 running_var[...] = (1 - self.momentum) * running_var + self.momentum * var * (m / (m - 1))
-            inv_std = 1 / xp.sqrt(var + self.eps)               # (C,)  1/σ
-            x_hat *= inv_std.reshape(per_channel)               # x̂ = (x − μ)/σ, in place
         else:
             mean, var = running_mean.astype(x.dtype), running_var.astype(x.dtype)
-            inv_std = 1 / xp.sqrt(var + self.eps)               # (C,)  1/σ
-            x_hat = x - mean.reshape(per_channel)               # like x
-            x_hat *= inv_std.reshape(per_channel)               # x̂ = (x − μ)/σ, in place
-        # y = γ·x̂ + β, written into its own buffer: two new arrays per call (x̂, kept for backward,
-        # and y), no temporaries, and x's dtype throughout (float32 stays float32)
-        y = xp.empty_like(x_hat)
-        if weight is not None:
-            xp.multiply(x_hat, weight.reshape(per_channel), out=y)
-        else:
-            y[...] = x_hat
-        if bias is not None:
-            y += bias.reshape(per_channel)
+            for_each_chunk(len(x), lambda a, b: xp.subtract(x[a:b], mean.reshape(per_channel), out=x_hat[a:b]),
+                           like=x, cost=2 * x.size)
+        inv_std = 1 / xp.sqrt(var + self.eps)                   # (C,)  1/σ
+        y = chunked(lambda x_hat: normalise(x_hat, inv_std, weight, bias), x_hat)   # like x
         self.save_for_backward(x_hat=x_hat, inv_std=inv_std, weight=weight)
         return y
 
     def backward(self, gy):
         x_hat, inv_std, weight = self.saved
         need_x, _, _, need_w, need_b = self.needs_input_grad
-        xp, per_channel = get_array_module(gy), _per_channel(x_hat)
         m = x_hat.size // x_hat.shape[1]
         scale = inv_std if weight is None else weight * inv_std             # (C,)  γ/σ
-        # Σ gx̂ = γ·Σ gy = γ·gβ and Σ gx̂·x̂ = γ·Σ gy·x̂ = γ·gγ, so the three-term formula above is
-        #   gx = (γ/σ) · (gy − gβ/m − x̂ · gγ/m)        (the training case; eval: gx = gy·γ/σ)
-        # computed in one buffer, g. The sums are matrix products (channel_sum and
-        # channel_sum_of_products, below).
-        gx = gw = gb = None
-        sum_gy = channel_sum(gy) if (need_b or (need_x and self.training)) else None   # (C,)  Σ gy
-        if need_w or (need_x and self.training):
-            sum_gy_xhat = channel_sum_of_products(gy, x_hat)                # (C,)  Σ gy·x̂
-            if need_x and self.training:
-                g = xp.empty_like(x_hat)
-                xp.multiply(x_hat, (sum_gy_xhat / m).reshape(per_channel), out=g)   # x̂ · gγ/m
-                g += (sum_gy / m).reshape(per_channel)                      # + gβ/m
-                xp.subtract(gy, g, out=g)                                   # gy − gβ/m − x̂·gγ/m
-                g *= scale.reshape(per_channel)
-                gx = g
-            gw = sum_gy_xhat if need_w else None                            # (C,)
-        if need_x and not self.training:
-            gx = gy * scale.reshape(per_channel)
-        if need_b:
-            gb = sum_gy                                                     # (C,)
-        return gx, None, None, gw, gb
+        if not self.training:
+            gx = chunked(lambda gy: gy * scale.reshape(_per_channel(gy)), gy) if need_x else None
+            sum_gy, sum_gy_xhat = sum_chunks(gradient_sums, gy, x_hat) if need_w or need_b else (None, None)
+        else:
+            sum_gy, sum_gy_xhat = sum_chunks(gradient_sums, gy, x_hat)     # (C,) gβ = Σ gy, gγ = Σ gy·x̂
+            gx = chunked(lambda gy, x_hat: input_gradient(gy, x_hat, scale, sum_gy / m, sum_gy_xhat / m),
+                         gy, x_hat) if need_x else None
+        return gx, None, None, sum_gy_xhat if need_w else None, sum_gy if need_b else None
+
+
+def centre(x, mean, out):
+    """out = x − μ (for a chunk of images); returns Σ (x − μ)² per channel, (C,)."""
+    get_array_module(x).subtract(x, mean.reshape(_per_channel(x)), out=out)
+    return channel_sum_of_products(out, out)
+
+
+def normalise(x_hat, inv_std, weight, bias):
+    """x̂ = (x − μ)/σ, in place in the buffer holding x − μ; returns y = γ·x̂ + β, written into its
+    own buffer: two new arrays per call (x̂, kept for backward, and y), no temporaries, and x's
+    dtype throughout (float32 stays float32)."""
+    xp, per_channel = get_array_module(x_hat), _per_channel(x_hat)
+    x_hat *= inv_std.reshape(per_channel)
+    y = xp.empty_like(x_hat)
+    if weight is not None:
+        xp.multiply(x_hat, weight.reshape(per_channel), out=y)
+    else:
+        y[...] = x_hat
+    if bias is not None:
+        y += bias.reshape(per_channel)
+    return y
+
+
+def gradient_sums(gy, x_hat):
+    """(Σ gy, Σ gy·x̂) per channel, for a chunk of images: gβ and gγ."""
+    return channel_sum(gy), channel_sum_of_products(gy, x_hat)
+
+
+def input_gradient(gy, x_hat, scale, mean_gy, mean_gy_xhat):
+    """gx = (γ/σ) · (gy − gβ/m − x̂ · gγ/m), the three-term formula of the class docstring with
+    Σ gx̂ = γ·gβ and Σ gx̂·x̂ = γ·gγ, computed in one buffer g (no other temporaries)."""
+    xp, per_channel = get_array_module(gy), _per_channel(gy)
+    g = xp.empty_like(x_hat)
+    xp.multiply(x_hat, mean_gy_xhat.reshape(per_channel), out=g)           # x̂ · gγ/m
+    g += mean_gy.reshape(per_channel)                                       # + gβ/m
+    xp.subtract(gy, g, out=g)                                               # gy − gβ/m − x̂·gγ/m
+    g *= scale.reshape(per_channel)
+    return g
 
 
 def _per_channel(x):

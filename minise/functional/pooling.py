@@ -28,6 +28,7 @@ import numpy as np
 from ..arguments import check_ndim, conv_output_size, pair
 from ..backend import get_array_module
 from ..function import Function
+from ..parallel import chunked, for_each_chunk
 from ..tensor import Tensor
 
 
@@ -83,10 +84,9 @@ class _Pool2dFunction(Function):
                       slice(q, q + sw * (Wo - 1) + 1, sw))
 
     def unpad(self, g_pad, x_shape):
-        """The part of a padded gradient that belongs to x."""
+        """The part of a padded gradient that belongs to x (a view)."""
         (ph, pw), (H, W) = self.padding, x_shape[2:]
-        gx = g_pad[:, :, ph:ph + H, pw:pw + W]                                   # (N, C, H, W)
-        return get_array_module(gx).ascontiguousarray(gx)
+        return g_pad[:, :, ph:ph + H, pw:pw + W]                                 # (N, C, H, W) view
 
 
 class MaxPool2dFunction(_Pool2dFunction):
@@ -110,14 +110,26 @@ class MaxPool2dFunction(_Pool2dFunction):
         out = self.out_size(x.shape)
         padded = self.padded_size(x.shape, out)
         xp = get_array_module(x)
-        x_pad = self.pad(x, padded, -np.inf)                                     # (N, C, Hp, Wp)
         index_type = xp.uint8 if self.kernel[0] * self.kernel[1] <= 256 else xp.int32
-        winner = xp.zeros(x.shape[:2] + out, dtype=index_type)                   # (N, C, Ho, Wo)
-        best = None
-        for t, index in self.taps(out):
-            tap = x_pad[index]                                                   # (N, C, Ho, Wo)
-            if best is None:
-                best = tap.copy()
+        best = xp.empty(x.shape[:2] + out, dtype=x.dtype)                        # (N, C, Ho, Wo)
+        winner = xp.empty(x.shape[:2] + out, dtype=index_type)                   # (N, C, Ho, Wo)
+
+        def pool_images(start, stop):
+            self.running_max(x[start:stop], padded, best[start:stop], winner[start:stop])
+
+        for_each_chunk(len(x), pool_images, like=x, cost=x.size * 3)
+        self.save_for_backward(winner=winner, x_shape=x.shape, padded=padded)
+        return best
+
+    def running_max(self, x, padded, best, winner):
+        """best = the largest value of each window of x, winner = its tap: written in place."""
+        xp, index_type = get_array_module(x), winner.dtype.type
+        x_pad = self.pad(x, padded, -np.inf)                                     # (n, C, Hp, Wp)
+        winner[...] = 0
+        for t, index in self.taps(best.shape[2:]):
+            tap = x_pad[index]                                                   # (n, C, Ho, Wo)
+            if t == 0:
+                best[...] = tap
                 continue
             better = tap > best                          # strict >: an earlier tap keeps a tie
             better |= xp.isnan(tap)                      # ... and NaN beats everything
@@ -125,16 +137,19 @@ class MaxPool2dFunction(_Pool2dFunction):
             # (branch-free arithmetic: much faster than where() or masked assignment)
             xp.maximum(winner, better.astype(index_type) * index_type(t), out=winner)
             xp.maximum(best, tap, out=best)              # NaN propagates, as it should
-        self.save_for_backward(winner=winner, x_shape=x.shape, padded=padded)
-        return best
 
     def backward(self, gy):
         winner, x_shape, padded = self.saved
-        xp = get_array_module(gy)
-        g_pad = xp.zeros(x_shape[:2] + padded, dtype=gy.dtype)                  # (N, C, Hp, Wp)
-        for t, index in self.taps(gy.shape[2:]):
-            g_pad[index] += gy * (winner == t)
-        return (self.unpad(g_pad, x_shape),)
+
+        def route_to_winners(gy, winner):
+            """gx (n, C, H, W): each gy added into the input pixel that won its window."""
+            g_pad = get_array_module(gy).zeros(gy.shape[:2] + padded, dtype=gy.dtype)   # (n, C, Hp, Wp)
+            for t, index in self.taps(gy.shape[2:]):
+                g_pad[index] += gy * (winner == t)
+            return self.unpad(g_pad, x_shape)                                    # (n, C, H, W) view
+
+        gx = chunked(route_to_winners, gy, winner)                               # (N, C, H, W)
+        return (get_array_module(gx).ascontiguousarray(gx),)
 
 
 class AvgPool2dFunction(_Pool2dFunction):
@@ -172,26 +187,33 @@ class AvgPool2dFunction(_Pool2dFunction):
     def forward(self, x):
         out = self.out_size(x.shape)
         padded = self.padded_size(x.shape, out)
-        xp = get_array_module(x)
-        x_pad = self.pad(x, padded, 0)                                           # (N, C, Hp, Wp)
-        total = None
-        for _, index in self.taps(out):
-            if total is None:
-                total = x_pad[index].copy()                                      # (N, C, Ho, Wo)
-            else:
-                total += x_pad[index]
-        d = self.divisor(xp, x.shape, out, x.dtype)                              # (Ho, Wo)
+        d = self.divisor(get_array_module(x), x.shape, out, x.dtype)             # (Ho, Wo)
+
+        def window_means(x):
+            x_pad = self.pad(x, padded, 0)                                       # (n, C, Hp, Wp)
+            total = None
+            for _, index in self.taps(out):
+                if total is None:
+                    total = x_pad[index].copy()                                  # (n, C, Ho, Wo)
+                else:
+                    total += x_pad[index]
+            return total / d
+
         self.save_for_backward(d=d, x_shape=x.shape, padded=padded)
-        return total / d
+        return chunked(window_means, x)                                          # (N, C, Ho, Wo)
 
     def backward(self, gy):
         d, x_shape, padded = self.saved
-        xp = get_array_module(gy)
-        share = gy / d                                                           # (N, C, Ho, Wo)
-        g_pad = xp.zeros(x_shape[:2] + padded, dtype=gy.dtype)                  # (N, C, Hp, Wp)
-        for _, index in self.taps(gy.shape[2:]):
-            g_pad[index] += share
-        return (self.unpad(g_pad, x_shape),)
+
+        def spread(gy):
+            share = gy / d                                                       # (n, C, Ho, Wo)
+            g_pad = get_array_module(gy).zeros(gy.shape[:2] + padded, dtype=gy.dtype)   # (n, C, Hp, Wp)
+            for _, index in self.taps(gy.shape[2:]):
+                g_pad[index] += share
+            return self.unpad(g_pad, x_shape)                                    # (n, C, H, W) view
+
+        gx = chunked(spread, gy)                                                 # (N, C, H, W)
+        return (get_array_module(gx).ascontiguousarray(gx),)
 
 
 def check_pool_input(x, op):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..arguments import check_float_dtypes, check_ndim
 from ..function import Function
+from ..parallel import chunked
 from ..tensor import Tensor
 
 
@@ -20,19 +21,25 @@ class ScaleChannelsFunction(Function):
     Backward gx[n,c,h,w] = gy[n,c,h,w] · s[n,c]
              gs[n,c]     = Σ_{h,w} gy[n,c,h,w] · x[n,c,h,w]
     s[n,c] touches all H·W positions of its channel, so its gradient sums over them.
+    Images do not mix: both passes run on chunks of images in parallel (minise.parallel).
     Derived in tutorials/05_squeeze_and_excitation.py
     """
 
     def forward(self, x, s):
         self.save_for_backward(x=x, s=s)
-        return x * s[:, :, None, None]                          # (N, C, H, W)
+        return chunked(scale, x, s)                              # (N, C, H, W)
 
     def backward(self, gy):
         x, s = self.saved
         need_x, need_s = self.needs_input_grad
-        gx = gy * s[:, :, None, None] if need_x else None      # (N, C, H, W)
-        gs = channel_dot(gy, x) if need_s else None             # (N, C)  Σ_{h,w} gy·x
+        gx = chunked(scale, gy, s) if need_x else None          # (N, C, H, W)
+        gs = chunked(channel_dot, gy, x) if need_s else None    # (N, C)  Σ_{h,w} gy·x
         return gx, gs
+
+
+def scale(x, s):
+    """x (N, C, H, W) · s (N, C), channel by channel: the forward as the docstring writes it."""
+    return x * s[:, :, None, None]                              # (N, C, H, W)
 
 
 def channel_dot(a, b):
