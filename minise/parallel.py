@@ -36,6 +36,7 @@ wait for a core; limiting the BLAS to one thread around each pass (threadpoolctl
 library call per pass and the products then run on one core.
 """
 import concurrent.futures
+import itertools
 import os
 import threading
 
@@ -44,6 +45,8 @@ import numpy as np
 from .backend import get_array_module
 
 MIN_PARALLEL_COST = 2 ** 16        # numbers a pass must touch to be worth cutting into chunks
+CHUNKS_PER_THREAD = 4              # more chunks than threads: a thread held back takes fewer
+LIMIT_BLAS = True                  # the BLAS on one thread while chunks run (threadpoolctl)
 ENV_VARIABLE = "MINISE_NUM_THREADS"
 
 _num_threads = None                # set by set_num_threads, else read from the environment
@@ -128,7 +131,7 @@ def plan(n, like=None, cost=None):
     cost = cost if cost is not None else (like.size if like is not None else 0)
     inline = (threads == 1 or n < 2 or cost < MIN_PARALLEL_COST or getattr(_local, "inside", False)
               or (like is not None and get_array_module(like) is not np))
-    return [(0, n)] if inline else chunk_bounds(n, threads)
+    return [(0, n)] if inline else chunk_bounds(n, threads * CHUNKS_PER_THREAD)
 
 
 def map_chunks(work, n, like=None, cost=None):
@@ -144,14 +147,28 @@ def map_chunks(work, n, like=None, cost=None):
 
 
 def _run_chunks(work, bounds):
-    """[work(start, stop) for each pair of bounds]: the first on this thread, the rest on the pool."""
+    """[work(start, stop) for each pair of bounds], in that order. The calling thread and up to
+    threads − 1 workers each take the next chunk not yet taken until none is left, so a thread
+    that the machine holds back takes fewer chunks; the BLAS runs on one thread meanwhile (see
+    the module doc)."""
+    results, taken = [None] * len(bounds), itertools.count()
+
+    def take_chunks():
+        k = next(taken)                                    # itertools.count: one number per call, thread-safe
+        while k < len(bounds):
+            results[k] = _run(work, *bounds[k])
+            k = next(taken)
+
     pool = _get_pool()
-    later = [pool.submit(_run, work, start, stop) for start, stop in bounds[1:]]
-    try:
-        first = _run(work, *bounds[0])                    # the caller takes the first chunk itself
-    finally:
-        concurrent.futures.wait(later)                    # never return while a chunk still writes
-    return [first] + [future.result() for future in later]
+    with _blas_on_one_thread():
+        helpers = [pool.submit(take_chunks) for _ in range(min(get_num_threads(), len(bounds)) - 1)]
+        try:
+            take_chunks()
+        finally:
+            concurrent.futures.wait(helpers)               # never return while a chunk still writes
+    for helper in helpers:
+        helper.result()                                    # a chunk's error, raised here
+    return results
 
 
 def for_each_chunk(n, work, like=None, cost=None):
@@ -210,6 +227,40 @@ def _run(work, start, stop):
         return work(start, stop)
     finally:
         _local.inside = outer
+
+
+class _blas_on_one_thread:
+    """While chunks run, each of them calls the BLAS on one thread (the chunks already use every
+    core). Through threadpoolctl where it is installed; without it the BLAS keeps its threads.
+    Nested and concurrent entries count: the first limits, the last restores."""
+
+    controller = None                  # threadpoolctl's ThreadpoolController, False without it
+    depth, limiter, lock = 0, None, threading.Lock()
+
+    def __enter__(self):
+        cls = type(self)
+        with cls.lock:
+            if cls.controller is None:
+                cls.controller = _blas_controller()
+            if cls.depth == 0 and cls.controller and LIMIT_BLAS:
+                cls.limiter = cls.controller.limit(limits=1, user_api="blas")
+            cls.depth += 1
+
+    def __exit__(self, *exc):
+        cls = type(self)
+        with cls.lock:
+            cls.depth -= 1
+            if cls.depth == 0 and cls.limiter is not None:
+                cls.limiter.restore_original_limits()
+                cls.limiter = None
+
+
+def _blas_controller():
+    try:
+        import threadpoolctl
+    except ImportError:
+        return False
+    return threadpoolctl.ThreadpoolController()
 
 
 def _get_pool():

@@ -17,6 +17,7 @@ w, stride=s, padding=p, dilation=d, groups=G, output_padding=...)`` with the out
 gives back x's shape. Arguments are arrays; stride, padding and dilation are pairs.
 """
 from ..backend import get_array_module
+from ..parallel import chunked, for_each_chunk, map_chunks, sum_chunks, sum_in_order
 from .conv_im2col import chunks, col2im, correlate, im2col, pointwise, row_width
 
 
@@ -34,18 +35,25 @@ def conv2d_weight_grad(x, gy, w_shape, stride, padding, dilation, groups):
     padding = (ph, ph, pw, pw)                                             # (top, bottom, left, right)
     gy_g = gy.reshape(N, G, C_out // G, Ho, Wo)                            # (N, G, C_out/G, Ho, Wo)
     if pointwise((kH, kW), padding):                                       # one product per image
-        x_s = x[:, :, ::stride[0], ::stride[1]]                            # (N, C_in, Ho, Wo) view
-        x_t = x_s.reshape(N, G, C_group, Ho * Wo).transpose(0, 1, 3, 2)    # (N, G, Ho·Wo, C_in/G)
-        gw = xp.matmul(gy_g.reshape(N, G, C_out // G, Ho * Wo), x_t).sum(axis=0)  # (G, C_out/G, C_in/G)
-        return gw.reshape(w_shape)
+        def multiply(x, gy_g):
+            x_s = x[:, :, ::stride[0], ::stride[1]]                        # (n, C_in, Ho, Wo) view
+            x_t = x_s.reshape(len(x), G, C_group, Ho * Wo).transpose(0, 1, 3, 2)   # (n, G, Ho·Wo, C_in/G)
+            return xp.matmul(gy_g.reshape(len(x), G, C_out // G, Ho * Wo), x_t).sum(axis=0)  # (G, C_out/G, C_in/G)
+        return sum_chunks(multiply, x, gy_g).reshape(w_shape)
     Wq = row_width(W, padding, kW, Wo, stride, dilation)
-    gw_t = xp.zeros((G, C_group * kH * kW, C_out // G), dtype=gy.dtype)    # (G, K, C_out/G)
-    for images in chunks(N, C_in * kH * kW * Ho * Wq):
-        n = images.stop - images.start
-        gy_chunk = xp.zeros((G, C_out // G, n, Ho, Wq), dtype=gy.dtype)    # (G, C_out/G, n, Ho, Wq)
-        gy_chunk[..., :Wo] = gy_g[images].transpose(1, 2, 0, 3, 4)         # zeros for the junk columns
-        cols = im2col(x[images], (kH, kW), padding, (Ho, Wo), stride, dilation, G)   # (G, K, n·Ho·Wq)
-        gw_t += xp.matmul(cols, gy_chunk.reshape(G, C_out // G, -1).transpose(0, 2, 1))  # (G, K, C_out/G)
+
+    def weight_grad_images(start, stop):                                   # Σ over these images
+        gw_t = xp.zeros((G, C_group * kH * kW, C_out // G), dtype=gy.dtype)   # (G, K, C_out/G)
+        for images in chunks(start, stop, C_in * kH * kW * Ho * Wq):
+            n = images.stop - images.start
+            gy_chunk = xp.zeros((G, C_out // G, n, Ho, Wq), dtype=gy.dtype)   # (G, C_out/G, n, Ho, Wq)
+            gy_chunk[..., :Wo] = gy_g[images].transpose(1, 2, 0, 3, 4)     # zeros for the junk columns
+            cols = im2col(x[images], (kH, kW), padding, (Ho, Wo), stride, dilation, G)   # (G, K, n·Ho·Wq)
+            gw_t += xp.matmul(cols, gy_chunk.reshape(G, C_out // G, -1).transpose(0, 2, 1))  # (G, K, C_out/G)
+        return gw_t
+
+    parts = map_chunks(weight_grad_images, N, like=x, cost=N * C_in * kH * kW * Ho * Wq)   # per chunk of images
+    gw_t = sum_in_order(parts)                                             # (G, K, C_out/G)
     return gw_t.transpose(0, 2, 1).reshape(w_shape)                        # (C_out, C_in/G, kH, kW)
 
 
@@ -80,12 +88,18 @@ def conv_transpose2d(gy, w, x_shape, stride, padding, dilation, groups):
     w_mat_t = w.reshape(G, C_out // G, -1).transpose(0, 2, 1)              # (G, K, C_out/G)
     gy_g = gy.reshape(N, G, C_out // G, Ho * Wo)                           # (N, G, C_out/G, Ho·Wo)
     if pointwise((kH, kW), tuple(padding) * 2):                            # strided 1×1: no col2im
-        gx = xp.zeros(x_shape, dtype=gy.dtype)                             # (N, C_in, H, W)
-        gx[:, :, ::stride[0], ::stride[1]] = xp.matmul(w_mat_t, gy_g).reshape(N, C_in, Ho, Wo)
-        return gx
+        def spread(gy_g):
+            gx = xp.zeros((len(gy_g),) + tuple(x_shape[1:]), dtype=gy.dtype)   # (n, C_in, H, W)
+            gx[:, :, ::stride[0], ::stride[1]] = xp.matmul(w_mat_t, gy_g).reshape(len(gy_g), C_in, Ho, Wo)
+            return gx
+        return chunked(spread, gy_g)                                       # (N, C_in, H, W)
     gx = xp.empty(x_shape, dtype=gy.dtype)                                 # (N, C_in, H, W)
-    for images in chunks(N, C_in * kH * kW * Ho * Wo):
-        gy_chunk = gy_g[images].transpose(1, 2, 0, 3).reshape(G, C_out // G, -1)  # (G, C_out/G, n·Ho·Wo)
-        gcols = xp.matmul(w_mat_t, gy_chunk)                               # (G, K, n·Ho·Wo)
-        col2im(gcols, gx[images], (kH, kW), (Ho, Wo), stride, padding, dilation)   # into (n, C_in, H, W)
+
+    def transpose_images(start, stop):
+        for images in chunks(start, stop, C_in * kH * kW * Ho * Wo):
+            gy_chunk = gy_g[images].transpose(1, 2, 0, 3).reshape(G, C_out // G, -1)  # (G, C_out/G, n·Ho·Wo)
+            gcols = xp.matmul(w_mat_t, gy_chunk)                           # (G, K, n·Ho·Wo)
+            col2im(gcols, gx[images], (kH, kW), (Ho, Wo), stride, padding, dilation)   # into (n, C_in, H, W)
+
+    for_each_chunk(N, transpose_images, like=gy, cost=N * C_in * kH * kW * Ho * Wo)
     return gx

@@ -25,7 +25,7 @@ numbers (top, bottom, left, right), ``groups`` an int. Letters: (i, j) output pi
 """
 from ..arguments import conv_output_size
 from ..backend import get_array_module
-from ..parallel import for_each_chunk
+from ..parallel import chunk_bounds, chunked, for_each_chunk
 
 CHUNK_ELEMENTS = 2 ** 20     # im2col numbers built at once (4 MiB in float32); at least one image
 
@@ -115,10 +115,11 @@ def add_taps(gcols, size, stride, padding, dilation):
     return gx_pad[:, :, ph:ph + H, pw:pw + W]                            # (n, C, H, W) view
 
 
-def chunks(N, numbers_per_image):
-    """Slices of the batch, each small enough that its im2col matrix stays in cache."""
-    step = max(1, CHUNK_ELEMENTS // numbers_per_image)
-    return [slice(n, min(n + step, N)) for n in range(0, N, step)]
+def chunks(start, stop, numbers_per_image):
+    """The images start..stop in slices of nearly equal size, each as small as its im2col matrix
+    needs to stay in cache (one image at least)."""
+    parts = -(-(stop - start) * numbers_per_image // CHUNK_ELEMENTS)        # ⌈numbers / CHUNK_ELEMENTS⌉
+    return [slice(start + a, start + b) for a, b in chunk_bounds(stop - start, parts)]
 
 
 def pointwise(kernel, padding):
@@ -134,16 +135,22 @@ def correlate(x, w, b, stride, padding, dilation, groups):
     Ho, Wo = out_size(H, W, (kH, kW), padding, stride, dilation)
     w_mat = w.reshape(G, C_out // G, C_group * kH * kW)                   # (G, C_out/G, K)
     if pointwise((kH, kW), padding):                                      # one product per image
-        x_s = x[:, :, ::stride[0], ::stride[1]]                           # (N, C_in, Ho, Wo) view
-        y = xp.matmul(w_mat, x_s.reshape(N, G, C_group, Ho * Wo))         # (N, G, C_out/G, Ho·Wo)
-        y = y.reshape(N, C_out, Ho, Wo)                                   # (N, C_out, Ho, Wo)
-        return y if b is None else y + b.reshape(1, C_out, 1, 1)
+        def multiply(x):
+            x_s = x[:, :, ::stride[0], ::stride[1]]                       # (n, C_in, Ho, Wo) view
+            y = xp.matmul(w_mat, x_s.reshape(len(x), G, C_group, Ho * Wo))   # (n, G, C_out/G, Ho·Wo)
+            y = y.reshape(len(x), C_out, Ho, Wo)                          # (n, C_out, Ho, Wo)
+            return y if b is None else y + b.reshape(1, C_out, 1, 1)
+        return chunked(multiply, x)                                       # (N, C_out, Ho, Wo)
     Wq = row_width(W, padding, kW, Wo, stride, dilation)
     y = xp.empty((N, C_out, Ho, Wo), dtype=x.dtype)                       # (N, C_out, Ho, Wo)
-    for images in chunks(N, C_in * kH * kW * Ho * Wq):
-        cols = im2col(x[images], (kH, kW), padding, (Ho, Wo), stride, dilation, G)   # (G, K, n·Ho·Wq)
-        y_chunk = xp.matmul(w_mat, cols).reshape(C_out, -1, Ho, Wq)       # (C_out, n, Ho, Wq)
-        if b is not None:
-            y_chunk += b.reshape(C_out, 1, 1, 1)
-        y[images] = y_chunk[..., :Wo].transpose(1, 0, 2, 3)               # (n, C_out, Ho, Wo)
+
+    def correlate_images(start, stop):
+        for images in chunks(start, stop, C_in * kH * kW * Ho * Wq):
+            cols = im2col(x[images], (kH, kW), padding, (Ho, Wo), stride, dilation, G)   # (G, K, n·Ho·Wq)
+            y_chunk = xp.matmul(w_mat, cols).reshape(C_out, -1, Ho, Wq)   # (C_out, n, Ho, Wq)
+            if b is not None:
+                y_chunk += b.reshape(C_out, 1, 1, 1)
+            y[images] = y_chunk[..., :Wo].transpose(1, 0, 2, 3)           # (n, C_out, Ho, Wo)
+
+    for_each_chunk(N, correlate_images, like=x, cost=N * C_in * kH * kW * Ho * Wq)
     return y
