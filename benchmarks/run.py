@@ -1,13 +1,22 @@
 """minise against PyTorch on the CPU: the workloads of the speed targets, in one process.
 
-    python benchmarks/run.py                    # every workload, 10 repeats each
-    python benchmarks/run.py --quick            # fewer repeats: a rough table in about a minute
+    python benchmarks/run.py                    # every workload: 5 rounds of 4 calls each
+    python benchmarks/run.py --quick            # fewer rounds, a smaller epoch: a rough table, fast
     python benchmarks/run.py --only se_block --repeats 30 --json results.json
 
 How it measures
-* Both libraries run on the same number of threads (``--threads``, default 2): PyTorch through
-  ``torch.set_num_threads``, NumPy's BLAS through OPENBLAS_NUM_THREADS / OMP_NUM_THREADS, which
-  must be set before NumPy is imported (so this file imports NumPy only after reading them).
+* Both libraries run on the same number of threads (``--threads``, default every core this
+  process may use): PyTorch through ``torch.set_num_threads``, minise through
+  ``minise.parallel.set_num_threads``, NumPy's BLAS through OPENBLAS_NUM_THREADS /
+  OMP_NUM_THREADS, which must be set before NumPy is imported (so this file imports NumPy only
+  after reading them).
+* Thread scaling: the training step on every thread and on one (minise: one thread for its
+  chunks and, through threadpoolctl, for the BLAS; PyTorch: ``torch.set_num_threads(1)``), all
+  four taking turns in the same rounds. A library's scaling is its one-thread time over its
+  all-thread time; the row compares minise's scaling with PyTorch's (higher is better).
+* The epoch: se_resnet20 with one input channel, one epoch of SGD over a generated set of 8,000
+  28×28 grey images (uint8, like MNIST's; 1,000 with ``--quick``), batch 64, shuffled, through
+  each library's own DataLoader, from the same initial weights.
 * Both get the same float32 NCHW inputs and, for the layers, the same weights.
 * The libraries take turns in blocks (benchmarks/timing.py): before each block a pause of
   ``--settle`` seconds and one untimed call, then ``--repeats`` timed calls; ``--rounds`` rounds.
@@ -44,12 +53,15 @@ import sys
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2, help="threads for both libraries (default 2)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for both libraries (default: every core this process may use)")
     parser.add_argument("--rounds", type=int, default=None,
                         help="blocks per library and workload (default 5, 2 with --quick)")
     parser.add_argument("--repeats", type=int, default=None, help="timed calls per block (default 4, 2 with --quick)")
     parser.add_argument("--settle", type=float, default=0.3, help="seconds of pause before each block (default 0.3)")
-    parser.add_argument("--quick", action="store_true", help="few rounds: a rough table, fast")
+    parser.add_argument("--quick", action="store_true", help="few rounds, a smaller epoch: a rough table, fast")
+    parser.add_argument("--epoch-images", type=int, default=None,
+                        help="images in the epoch workload (default 8000, 1000 with --quick)")
     parser.add_argument("--only", action="append", metavar="NAME",
                         help="run only this workload (repeatable): " + ", ".join(WORKLOAD_NAMES))
     parser.add_argument("--no-torch", action="store_true", help="time minise alone, even if PyTorch is installed")
@@ -58,15 +70,25 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     args.rounds = args.rounds or (2 if args.quick else 5)
     args.repeats = args.repeats or (2 if args.quick else 4)
+    args.epoch_images = args.epoch_images or (1000 if args.quick else 8000)
     for name in args.only or ():
         if name not in WORKLOAD_NAMES:
             parser.error(f"--only {name!r}: unknown workload; pick from {', '.join(WORKLOAD_NAMES)}")
     return args
 
 
-WORKLOAD_NAMES = ("conv2d", "se_block", "max_pool2d", "train_step", "memory", "gflops")
+WORKLOAD_NAMES = ("conv2d", "se_block", "max_pool2d", "train_step", "epoch", "scaling", "memory", "gflops")
+
+
+def available_cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
 ARGS = parse_args() if __name__ == "__main__" else None
-THREADS = str(ARGS.threads if ARGS else 2)
+THREADS = str(ARGS.threads if ARGS and ARGS.threads else available_cores())
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_variable] = THREADS                   # before NumPy (and its BLAS) is loaded
 
@@ -76,6 +98,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import minise  # noqa: E402
 
 minise.allocator.tune_malloc()                  # keep freed memory for reuse, as training does
+minise.parallel.set_num_threads(int(THREADS))
 from timing import block_medians  # noqa: E402  (benchmarks/timing.py, beside this script)
 
 from minise import Tensor  # noqa: E402
@@ -159,39 +182,48 @@ def max_pool2d_workload(rng, torch):
     return minise_step, torch_step
 
 
+def make_models(torch, in_channels=3, seed=0):
+    """se_resnet20 in minise and its PyTorch twin with the same weights, each with its SGD."""
+    minise.manual_seed(seed)
+    model = minise.models.se_resnet20(in_channels=in_channels)
+    model.train()
+    optimizer = minise.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    if torch is None:
+        return (model, optimizer), None
+    from minise.testing.torch_twin import as_torch_state, se_resnet20_twin
+    twin = se_resnet20_twin(in_channels=in_channels)
+    twin.load_state_dict(as_torch_state(model))
+    twin.train()
+    return (model, optimizer), (twin, torch.optim.SGD(twin.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4))
+
+
+def minise_sgd_step(model, optimizer, x, labels):
+    optimizer.zero_grad()
+    loss = F.cross_entropy(model(Tensor(x)), Tensor(labels))
+    loss.backward()
+    optimizer.step()
+    return loss
+
+
+def torch_sgd_step(torch, twin, optimizer, x, labels):
+    optimizer.zero_grad()
+    loss = torch.nn.functional.cross_entropy(twin(x), labels)
+    loss.backward()
+    optimizer.step()
+    return loss
+
+
 def make_train_steps(torch, batch=64, seed=0):
     """One SGD step (forward, cross-entropy, backward, update) of se_resnet20 in each library."""
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((batch, 3, 32, 32), dtype=np.float32)
     labels = rng.integers(0, 10, size=batch)
-    minise.manual_seed(seed)
-    model = minise.models.se_resnet20()
-    model.train()
-    optimizer = minise.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-
-    def minise_step():
-        optimizer.zero_grad()
-        loss = F.cross_entropy(model(Tensor(x)), Tensor(labels))
-        loss.backward()
-        optimizer.step()
-        return loss
-
+    ours, theirs = make_models(torch, seed=seed)
+    minise_step = lambda: minise_sgd_step(*ours, x, labels)                       # noqa: E731
     if torch is None:
         return minise_step, None
-    from minise.testing.torch_twin import as_torch_state, se_resnet20_twin
-    twin = se_resnet20_twin()
-    twin.load_state_dict(as_torch_state(model))
-    twin.train()
-    torch_optimizer = torch.optim.SGD(twin.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
     tx, tlabels = torch.from_numpy(x), torch.from_numpy(labels)
-
-    def torch_step():
-        torch_optimizer.zero_grad()
-        loss = torch.nn.functional.cross_entropy(twin(tx), tlabels)
-        loss.backward()
-        torch_optimizer.step()
-        return loss
-    return minise_step, torch_step
+    return minise_step, lambda: torch_sgd_step(torch, *theirs, tx, tlabels)
 
 
 def train_step_workload(rng, torch):
@@ -203,14 +235,72 @@ def train_step_workload(rng, torch):
     return minise_step, torch_step
 
 
+def minise_on_one_thread(step, controller):
+    """``step`` with minise's chunks and NumPy's BLAS (through threadpoolctl's ``controller``) on one thread."""
+    def run():
+        previous = minise.parallel.set_num_threads(1)
+        try:
+            with controller.limit(limits=1, user_api="blas"):
+                return step()
+        finally:
+            minise.parallel.set_num_threads(previous)
+    return run
+
+
+def torch_on_one_thread(step, torch):
+    """``step`` with PyTorch on one thread."""
+    def run():
+        torch.set_num_threads(1)
+        try:
+            return step()
+        finally:
+            torch.set_num_threads(int(THREADS))
+    return run
+
+
+def blas_controller():
+    """threadpoolctl's controller of NumPy's BLAS, or None where threadpoolctl is not installed."""
+    try:
+        import threadpoolctl
+    except ImportError:
+        return None
+    return threadpoolctl.ThreadpoolController()
+
+
+def epoch_workload(torch, images, batch=64, seed=0):
+    """One epoch of se_resnet20 (one input channel) over ``images`` generated 28×28 uint8 images, as
+    MNIST's, each library with its own DataLoader (shuffled, batch 64, images scaled to [0, 1])."""
+    rng = np.random.default_rng(seed)
+    shape = (images, 1, 28, 28)
+    x = (rng.integers(0, 256, shape) * (rng.random(shape) < 0.2)).astype(np.uint8)   # mostly black, as digits
+    labels = rng.integers(0, 10, size=images)
+    ours, theirs = make_models(torch, in_channels=1, seed=seed)
+    loader = minise.data.DataLoader(minise.data.ArrayDataset(x, labels), batch_size=batch, shuffle=True, seed=seed)
+
+    def minise_epoch():
+        for xb, yb in loader:
+            minise_sgd_step(*ours, xb, yb)
+
+    if torch is None:
+        return minise_epoch, None
+    data = torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(labels))
+    torch_loader = torch.utils.data.DataLoader(data, batch_size=batch, shuffle=True,
+                                               generator=torch.Generator().manual_seed(seed))
+
+    def torch_epoch():
+        for xb, yb in torch_loader:
+            torch_sgd_step(torch, *theirs, xb.float().div_(255), yb)
+    return minise_epoch, torch_epoch
+
+
 # ---------------------------------------------------------------------------------------------------
 # Timing
 # ---------------------------------------------------------------------------------------------------
 
-def time_pair(minise_step, torch_step, args):
+def time_pair(minise_step, torch_step, args, rounds=None, repeats=None, warmup=True):
     """(minise median, PyTorch median or None, per-round ratios): block timing, see the module doc."""
     steps = [minise_step] + ([torch_step] if torch_step is not None else [])
-    overall, per_round = block_medians(steps, args.rounds, args.repeats, args.settle)
+    overall, per_round = block_medians(steps, rounds or args.rounds, repeats or args.repeats, args.settle, warmup)
     if torch_step is None:
         return overall[0], None, []
     return overall[0], overall[1], [a / b for a, b in zip(*per_round)]
@@ -305,15 +395,85 @@ CONV_FLOPS = 3 * 2 * 32 * 64 * 32 * 32 * 64 * 3 * 3      # forward + backward (d
 # ---------------------------------------------------------------------------------------------------
 
 ROWS = [  # name, what it is, bar (largest minise / PyTorch ratio), workload
-    ("conv2d", "conv2d 3×3 pad 1, x (32,64,32,32), w (64,64,3,3), fwd + bwd (dx, dw)", 1.5, conv2d_workload),
+    ("conv2d", "conv2d 3×3 pad 1, x (32,64,32,32), w (64,64,3,3), fwd + bwd (dx, dw)", 1.3, conv2d_workload),
     ("se_block", "SE block fwd + bwd, x (32,256,16,16), r = 16 (dx and params)", 1.5, se_block_workload),
     ("max_pool2d", "max_pool2d 3×3 stride 2 pad 1, x (32,64,32,32), fwd + bwd", 1.5, max_pool2d_workload),
-    ("train_step", "se_resnet20 SGD step, batch 64, 3×32×32, cross-entropy", 2.0, train_step_workload),
 ]
+STEP_TITLE = "se_resnet20 SGD step, batch 64, 3×32×32, cross-entropy"
+STEP_BAR, EPOCH_BAR, SCALING_BAR, MEMORY_BAR = 2.0, 2.0, 0.8, 1.0
 
 
-def verdict(ratio, bar):
-    return "—" if ratio is None else ("pass" if ratio <= bar else "FAIL")
+def verdict(ratio, bar, higher_is_better=False):
+    if ratio is None:
+        return "—"
+    return "pass" if (ratio >= bar if higher_is_better else ratio <= bar) else "FAIL"
+
+
+def spread(values):
+    return f"[{min(values):.2f}–{max(values):.2f}]" if values else ""
+
+
+def time_row(lines, results, name, title, bar, ours, theirs, ratios):
+    """One timed row of the table (and of the JSON results)."""
+    ratio = ours / theirs if theirs else None
+    results["rows"][name] = {"minise_ms": 1e3 * ours, "torch_ms": theirs and 1e3 * theirs, "ratio": ratio,
+                             "ratio_per_round": ratios, "bar": bar, "result": verdict(ratio, bar)}
+    unit, scale = ("s", 1) if ours > 5 else ("ms", 1e3)
+    compared = "— | — " if theirs is None else f"{scale * theirs:.1f} {unit} | {ratio:.2f}× {spread(ratios)} "
+    lines.append(f"| {title} | {scale * ours:.1f} {unit} | {compared}| ≤ {bar}× | {verdict(ratio, bar)} |")
+
+
+def step_and_scaling(torch, args, wanted, lines, results):
+    """The training step on every thread (both libraries) and, for the scaling row, on one."""
+    minise_step, torch_step = train_step_workload(None, torch)
+    steps = [minise_step] + ([torch_step] if torch else [])
+    controller = blas_controller()
+    scaling = "scaling" in wanted and torch is not None and controller is not None and int(THREADS) > 1
+    if scaling:
+        steps += [minise_on_one_thread(minise_step, controller), torch_on_one_thread(torch_step, torch)]
+    overall, per_round = block_medians(steps, args.rounds, args.repeats, args.settle)
+    if "train_step" in wanted:
+        ratios = [a / b for a, b in zip(*per_round[:2])] if torch else []
+        time_row(lines, results, "train_step", STEP_TITLE, STEP_BAR, overall[0], overall[1] if torch else None, ratios)
+    if not scaling:
+        if "scaling" in wanted:
+            why = ("needs PyTorch" if torch is None else "needs threadpoolctl to put NumPy's BLAS on one thread"
+                   if controller is None else "needs more than one thread")
+            lines.append(f"| thread scaling of that step: 1 thread → {THREADS} | — ({why}) | — | — | "
+                         f"≥ {SCALING_BAR}× | — |")
+        return
+    m_all, t_all, m_one, t_one = overall
+    ours, theirs = m_one / m_all, t_one / t_all
+    ratios = [(a1 / a) / (b1 / b) for a, b, a1, b1 in zip(*per_round)]
+    results["rows"]["scaling"] = {"minise_one_thread_ms": 1e3 * m_one, "torch_one_thread_ms": 1e3 * t_one,
+                                  "minise_scaling": ours, "torch_scaling": theirs, "ratio": ours / theirs,
+                                  "ratio_per_round": ratios, "bar": SCALING_BAR,
+                                  "result": verdict(ours / theirs, SCALING_BAR, higher_is_better=True)}
+    lines.append(f"| thread scaling of that step: 1 thread → {THREADS} (time on 1 / time on {THREADS}) | "
+                 f"{ours:.2f}× ({1e3 * m_one:.0f} → {1e3 * m_all:.0f} ms) | "
+                 f"{theirs:.2f}× ({1e3 * t_one:.0f} → {1e3 * t_all:.0f} ms) | {ours / theirs:.2f}× {spread(ratios)} | "
+                 f"≥ {SCALING_BAR}× | {verdict(ours / theirs, SCALING_BAR, higher_is_better=True)} |")
+
+
+def epoch_row(torch, args, lines, results):
+    minise_epoch, torch_epoch = epoch_workload(torch, args.epoch_images)
+    rounds = 1 if args.quick else 3
+    ours, theirs, ratios = time_pair(minise_epoch, torch_epoch, args, rounds=rounds, repeats=1, warmup=False)
+    title = (f"one epoch, se_resnet20 with 1 input channel, {args.epoch_images:,} generated 28×28 images "
+             "(as MNIST), batch 64, each library's DataLoader")
+    time_row(lines, results, "epoch", title, EPOCH_BAR, ours, theirs, ratios)
+
+
+def memory_row(torch, lines, results):
+    memory = measure_memory(torch is not None)
+    ours = memory["minise"]["step_kib"] / 1024
+    theirs = memory["torch"]["step_kib"] / 1024 if "torch" in memory else None
+    ratio = ours / theirs if theirs else None
+    results["rows"]["memory"] = {"minise_mib": ours, "torch_mib": theirs, "ratio": ratio, "bar": MEMORY_BAR,
+                                 "result": verdict(ratio, MEMORY_BAR), "detail": memory}
+    lines.append("| peak memory of the step (peak RSS − RSS before it) | " + f"{ours:.1f} MiB | " +
+                 ("— | — " if theirs is None else f"{theirs:.1f} MiB | {ratio:.2f}× ") +
+                 f"| ≤ {MEMORY_BAR}× | {verdict(ratio, MEMORY_BAR)} |")
 
 
 def blas_description():
@@ -338,33 +498,23 @@ def main(args):
     print(f"minise {getattr(minise, '__version__', '')} vs "
           f"{'PyTorch ' + torch.__version__ if torch else 'no PyTorch (minise only)'}; "
           f"NumPy {np.__version__} on {blas_description()}; {THREADS} threads; "
-          f"medians of {args.rounds} rounds × {args.repeats} calls\n")
+          f"medians of {args.rounds} rounds × {args.repeats} calls, [range of the ratio over the rounds]\n")
     lines = ["| workload | minise | PyTorch | ratio | bar | result |", "|---|---:|---:|---:|---:|---|"]
-    results = {"threads": int(THREADS), "repeats": args.repeats, "rows": {}}
+    results = {"threads": int(THREADS), "rounds": args.rounds, "repeats": args.repeats, "rows": {}}
     conv_seconds = None
     for name, title, bar, workload in ROWS:
         if name not in wanted and not (name == "conv2d" and "gflops" in wanted):
             continue
         ours, theirs, ratios = time_pair(*workload(rng, torch), args)
-        ratio = ours / theirs if theirs else None
         conv_seconds = (ours, theirs) if name == "conv2d" else conv_seconds
-        results["rows"][name] = {"minise_ms": 1e3 * ours, "torch_ms": theirs and 1e3 * theirs,
-                                 "ratio": ratio, "ratio_per_round": ratios, "bar": bar,
-                                 "result": verdict(ratio, bar)}
         if name in wanted:
-            lines.append(f"| {title} | {1e3 * ours:.1f} ms | " + ("— | — " if theirs is None else
-                         f"{1e3 * theirs:.1f} ms | {ratio:.2f}× [{min(ratios):.2f}–{max(ratios):.2f}] ") +
-                         f"| ≤ {bar}× | {verdict(ratio, bar)} |")
+            time_row(lines, results, name, title, bar, ours, theirs, ratios)
+    if wanted & {"train_step", "scaling"}:
+        step_and_scaling(torch, args, wanted, lines, results)
+    if "epoch" in wanted:
+        epoch_row(torch, args, lines, results)
     if "memory" in wanted:
-        memory = measure_memory(torch is not None)
-        ours = memory["minise"]["step_kib"] / 1024
-        theirs = memory["torch"]["step_kib"] / 1024 if "torch" in memory else None
-        ratio = ours / theirs if theirs else None
-        results["rows"]["memory"] = {"minise_mib": ours, "torch_mib": theirs, "ratio": ratio, "bar": 2.0,
-                                     "result": verdict(ratio, 2.0), "detail": memory}
-        lines.append("| peak memory of that step (peak RSS − RSS before it) | " + f"{ours:.1f} MiB | " +
-                     ("— | — " if theirs is None else f"{theirs:.1f} MiB | {ratio:.2f}× ") +
-                     f"| ≤ 2.0× | {verdict(ratio, 2.0)} |")
+        memory_row(torch, lines, results)
     print("\n".join(lines))
     if "gflops" in wanted and conv_seconds is not None:
         ceiling = matmul_gflops(rng, args)

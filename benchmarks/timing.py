@@ -10,8 +10,9 @@ import statistics
 import time
 
 
-def block_medians(steps, rounds, repeats, settle):
-    """Median seconds of each step over all its timed calls, and per round the median of its block.
+def block_medians(steps, rounds, repeats, settle, warmup=True):
+    """Median seconds of each step over all its timed calls, and per round the median of its block
+    (``warmup=False``: no untimed call before a block, for steps that take many seconds).
 
     Returns (overall, per_round): ``overall[i]`` is step i's median, ``per_round[i][r]`` the median of
     its block in round r (compare two steps round by round to see how steady a ratio is).
@@ -20,7 +21,8 @@ def block_medians(steps, rounds, repeats, settle):
     for r in range(rounds):
         for step, record in zip(steps, times):
             time.sleep(settle)
-            step()                                               # warm-up: allocations, threads
+            if warmup:
+                step()                                           # warm-up: allocations, threads
             for _ in range(repeats):
                 start = time.perf_counter()
                 step()

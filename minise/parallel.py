@@ -50,7 +50,7 @@ LIMIT_BLAS = True                  # the BLAS on one thread while chunks run (th
 ENV_VARIABLE = "MINISE_NUM_THREADS"
 
 _num_threads = None                # set by set_num_threads, else read from the environment
-_pool = None                       # (process id, the threads − 1 workers), created on first use
+_pool = None                       # (process id, size, the workers), created on first use
 _pool_lock = threading.Lock()
 _local = threading.local()         # .inside: this thread is running a chunk now
 
@@ -98,16 +98,9 @@ def get_num_threads():
 def set_num_threads(n):
     """Use ``n`` threads (≥ 1) for chunked work from now on; 1 runs every op inline. Returns the
     previous count, so ``previous = set_num_threads(1) ... set_num_threads(previous)`` restores it."""
-    global _num_threads, _pool
+    global _num_threads
     n = _check_count(n, "set_num_threads: n")
-    previous = get_num_threads()
-    with _pool_lock:
-        if n != previous and _pool is not None:
-            pid, workers = _pool
-            if pid == os.getpid():
-                workers.shutdown(wait=True)
-            _pool = None
-        _num_threads = n
+    previous, _num_threads = get_num_threads(), n
     return previous
 
 
@@ -264,15 +257,19 @@ def _blas_controller():
 
 
 def _get_pool():
-    """The workers, made on first use, and made again in a child process after a fork (a fork
-    copies the pool object but not its threads)."""
+    """The workers: made on first use, made larger when more threads are asked for (a pool
+    larger than needed stays: fewer chunks are handed to it), and made again in a child process
+    after a fork (a fork copies the pool object but not its threads)."""
     global _pool, _pool_lock
-    if _pool is not None:
-        if _pool[0] == os.getpid():
-            return _pool[1]
+    size = get_num_threads() - 1
+    if _pool is not None and _pool[0] == os.getpid() and _pool[1] >= size:
+        return _pool[2]
+    if _pool is not None and _pool[0] != os.getpid():
         _pool, _pool_lock = None, threading.Lock()      # a forked child: the copied lock may be held
     with _pool_lock:
-        if _pool is None or _pool[0] != os.getpid():
-            workers = concurrent.futures.ThreadPoolExecutor(get_num_threads() - 1, thread_name_prefix="minise")
-            _pool = (os.getpid(), workers)
-        return _pool[1]
+        if _pool is None or _pool[1] < size:
+            if _pool is not None:
+                _pool[2].shutdown(wait=False)           # its threads end once idle
+            workers = concurrent.futures.ThreadPoolExecutor(size, thread_name_prefix="minise")
+            _pool = (os.getpid(), size, workers)
+        return _pool[2]
