@@ -17,6 +17,7 @@ from minise.functional.norm import (
     channel_sum,
     channel_sum_of_products,
 )
+from minise.functional.pooling import MaxPool2dFunction
 from minise.functional.scale import ScaleChannelsFunction, channel_dot
 
 SHAPES = [(4, 3), (3, 5, 4, 6), (2, 7, 1, 1)]
@@ -193,3 +194,56 @@ def test_leaf_gradients_are_writeable_and_accumulate():
     first = x.grad
     (x * 3).sum().backward()
     assert x.grad.tolist() == [[5, 5, 5]] * 2 and first.tolist() == [[2, 2, 2]] * 2
+
+
+# max pooling: the two-step window max and the scatter by flat index against the tap loops
+POOL_CASES = [((2, 3, 9, 8), dict(kernel_size=3, stride=2, padding=1)),                      # overlapping windows
+              ((2, 2, 7, 6), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),     # hanging off
+              ((1, 2, 8, 9), dict(kernel_size=(2, 3), stride=(1, 2), padding=(1, 1))),       # up to 6 windows a pixel
+              ((2, 2, 9, 7), dict(kernel_size=2, stride=3)),                                 # gaps between windows
+              ((1, 3, 5, 5), dict(kernel_size=5, stride=1, padding=2))]
+
+
+@pytest.mark.parametrize("shape, kw", POOL_CASES)
+@pytest.mark.parametrize("values", ["ties", "random", "nan", "-inf"])
+def test_max_pool_fast_paths_equal_their_references_to_the_bit(shape, kw, values):
+    rng = np.random.default_rng(7)
+    x = rng.integers(0, 3, size=shape).astype(np.float64) if values == "ties" else rng.standard_normal(shape)
+    if values in ("nan", "-inf"):
+        x[0, 0, 1:4, 2:4] = np.nan if values == "nan" else -np.inf
+        x[-1, -1, -1, -1] = np.nan if values == "nan" else -np.inf
+    op = MaxPool2dFunction(**kw)
+    out = op.out_size(x.shape)
+    x_pad = op.pad(x, op.padded_size(x.shape, out), -np.inf)
+    best, winner = np.empty(shape[:2] + out), np.empty(shape[:2] + out, np.uint8)
+    best_ref, winner_ref = np.empty_like(best), np.empty_like(winner)
+    op.window_max(x_pad, best, winner)
+    op.window_max_reference(x_pad, best_ref, winner_ref)
+    np.testing.assert_array_equal(best, best_ref)
+    np.testing.assert_array_equal(winner, winner_ref)
+    gy = rng.standard_normal(best.shape)
+    padded = x_pad.shape[2:]
+    np.testing.assert_array_equal(op.scatter_to_winners(gy, winner, padded),
+                                  op.route_to_winners_reference(gy, winner, padded))
+
+
+def test_the_order_of_the_scatter_matters_and_is_the_tap_loops():
+    """All nine 3×3 windows of a 5×5 image share their maximum, the centre; their gradients
+    1, 1e16, −1e16 add up to 0 in the order of the windows and to 1 in the order of the taps.
+    The scatter gives the tap loop's 1; a scatter in window order would give 0."""
+    op = MaxPool2dFunction(3, 1)
+    x = np.zeros((1, 1, 5, 5))
+    x[0, 0, 2, 2] = 1.0
+    out = op.out_size(x.shape)
+    best, winner = np.empty((1, 1) + out), np.empty((1, 1) + out, np.uint8)
+    op.window_max(x, best, winner)
+    gy = np.zeros((1, 1) + out)
+    gy.ravel()[:3] = [1.0, 1e16, -1e16]
+    (i, j), (p, q) = np.divmod(np.arange(9), 3), np.divmod(winner.ravel(), 3)
+    pixel = (i + p) * 5 + (j + q)                                   # where each window's gradient goes
+    assert set(pixel) == {12}
+    window_order = np.zeros(x.size)
+    np.add.at(window_order, pixel, gy.ravel())
+    assert window_order[12] == 0.0
+    assert op.scatter_to_winners(gy, winner, (5, 5))[0, 0, 2, 2] == 1.0
+    assert op.route_to_winners_reference(gy, winner, (5, 5))[0, 0, 2, 2] == 1.0

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..backend import get_array_module
 from ..function import Function
-from ..parallel import chunked, for_each_chunk, sum_chunks
+from ..parallel import chunked, sum_chunks
 from ..tensor import Tensor
 
 
@@ -46,9 +46,9 @@ class BatchNorm2dFunction(Function):
     def forward(self, x, running_mean, running_var, weight, bias):
         xp, per_channel = get_array_module(x), _per_channel(x)
         m = x.size // x.shape[1]
-        x_hat = xp.empty_like(x)                                # x − μ first, x̂ after
         if self.training:
             mean = sum_chunks(channel_sum, x) / m               # (C,)  μ, from per-chunk sums
+            x_hat = xp.empty_like(x)                            # x − μ below, x̂ after
             var = sum_chunks(lambda x, x_hat: centre(x, mean, x_hat), x, x_hat) / m   # (C,) biased
             if running_mean is not None:
                 running_mean[...] = (1 - self.momentum) * running_mean + self.momentum * mean
@@ -56,8 +56,7 @@ class BatchNorm2dFunction(Function):
                 running_var[...] = (1 - self.momentum) * running_var + self.momentum * var * (m / (m - 1))
         else:
             mean, var = running_mean.astype(x.dtype), running_var.astype(x.dtype)
-            for_each_chunk(len(x), lambda a, b: xp.subtract(x[a:b], mean.reshape(per_channel), out=x_hat[a:b]),
-                           like=x, cost=2 * x.size)
+            x_hat = chunked(lambda x: x - mean.reshape(per_channel), x)   # x − μ, x̂ after
         inv_std = 1 / xp.sqrt(var + self.eps)                   # (C,)  1/σ
         y = chunked(lambda x_hat: normalise(x_hat, inv_std, weight, bias), x_hat)   # like x
         self.save_for_backward(x_hat=x_hat, inv_std=inv_std, weight=weight)

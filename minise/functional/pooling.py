@@ -115,16 +115,34 @@ class MaxPool2dFunction(_Pool2dFunction):
         winner = xp.empty(x.shape[:2] + out, dtype=index_type)                   # (N, C, Ho, Wo)
 
         def pool_images(start, stop):
-            self.running_max(x[start:stop], padded, best[start:stop], winner[start:stop])
+            self.window_max(self.pad(x[start:stop], padded, -np.inf), best[start:stop], winner[start:stop])
 
         for_each_chunk(len(x), pool_images, like=x, cost=x.size * 3)
         self.save_for_backward(winner=winner, x_shape=x.shape, padded=padded)
         return best
 
-    def running_max(self, x, padded, best, winner):
-        """best = the largest value of each window of x, winner = its tap: written in place."""
-        xp, index_type = get_array_module(x), winner.dtype.type
-        x_pad = self.pad(x, padded, -np.inf)                                     # (n, C, Hp, Wp)
+    def window_max(self, x_pad, best, winner):
+        """best and winner of every window of x_pad (n, C, Hp, Wp), written in place, in two steps
+        of kW and kH taps instead of kH·kW: the max of each window's row (along the width, for
+        every row of x_pad), then the max of those rows. The first maximum of the first row that
+        holds the window's maximum is the first in row-major order, so the ties go as in
+        ``window_max_reference``; a chunk with a NaN is left to that reference (NaN's own rule)."""
+        xp, index_type, (kH, kW), (sh, sw) = get_array_module(x_pad), winner.dtype.type, self.kernel, self.stride
+        Ho, Wo = best.shape[2:]
+        rows = [slice(k, k + sh * (Ho - 1) + 1, sh) for k in range(kH)]         # tap row k of every window
+        columns = [slice(k, k + sw * (Wo - 1) + 1, sw) for k in range(kW)]
+        row_max, q = first_max([x_pad[..., c] for c in columns], index_type)    # (n, C, Hp, Wo)
+        _, p = first_max([row_max[:, :, r] for r in rows], index_type, out=best)   # (n, C, Ho, Wo)
+        winner[...] = q[:, :, rows[0]]                                           # t = p·kW + q: its row's q
+        for k in range(1, kH):
+            xp.copyto(winner, q[:, :, rows[k]] + index_type(k * kW), where=p == k)
+        if xp.isnan(best).any():
+            self.window_max_reference(x_pad, best, winner)
+
+    def window_max_reference(self, x_pad, best, winner):
+        """best and winner of every window of x_pad (n, C, Hp, Wp), written in place: a running
+        max over the kH·kW taps, as the class docstring reads."""
+        xp, index_type = get_array_module(x_pad), winner.dtype.type
         winner[...] = 0
         for t, index in self.taps(best.shape[2:]):
             tap = x_pad[index]                                                   # (n, C, Ho, Wo)
@@ -140,16 +158,35 @@ class MaxPool2dFunction(_Pool2dFunction):
 
     def backward(self, gy):
         winner, x_shape, padded = self.saved
+        xp = get_array_module(gy)
+        # on the host one scatter by flat index; on a device the tap loop (scatters add in no
+        # fixed order there)
+        route = self.scatter_to_winners if xp is np else self.route_to_winners_reference
+        gx = chunked(lambda gy, winner: self.unpad(route(gy, winner, padded), x_shape), gy, winner)  # (N, C, H, W)
+        return (xp.ascontiguousarray(gx),)
 
-        def route_to_winners(gy, winner):
-            """gx (n, C, H, W): each gy added into the input pixel that won its window."""
-            g_pad = get_array_module(gy).zeros(gy.shape[:2] + padded, dtype=gy.dtype)   # (n, C, Hp, Wp)
-            for t, index in self.taps(gy.shape[2:]):
-                g_pad[index] += gy * (winner == t)
-            return self.unpad(g_pad, x_shape)                                    # (n, C, H, W) view
+    def scatter_to_winners(self, gy, winner, padded):
+        """g_pad (n, C, Hp, Wp): each gy added into the padded pixel that won its window, found
+        by its flat index, in one pass over gy (np.add.at adds repeated indices up, in order).
+        Last output first: the windows meeting at a pixel then add up in the order of their taps
+        there (a later window meets it at an earlier tap), as in route_to_winners_reference,
+        which this equals to the bit."""
+        (n, C, Ho, Wo), (Hp, Wp), (sh, sw) = gy.shape, padded, self.stride
+        tap_offset = np.array([p * Wp + q for p in range(self.kernel[0]) for q in range(self.kernel[1])])   # by t
+        window_start = np.arange(Ho)[:, None] * (sh * Wp) + np.arange(Wo) * sw                          # (Ho, Wo)
+        image_start = np.arange(n * C).reshape(n, C, 1, 1) * (Hp * Wp)                                 # (n, C, 1, 1)
+        index = tap_offset[winner] + window_start + image_start                 # (n, C, Ho, Wo) into g_pad
+        g_pad = np.zeros(n * C * Hp * Wp, dtype=gy.dtype)
+        np.add.at(g_pad, index.ravel()[::-1], gy.ravel()[::-1])
+        return g_pad.reshape(n, C, Hp, Wp)                                       # (n, C, Hp, Wp)
 
-        gx = chunked(route_to_winners, gy, winner)                               # (N, C, H, W)
-        return (get_array_module(gx).ascontiguousarray(gx),)
+    def route_to_winners_reference(self, gy, winner, padded):
+        """g_pad (n, C, Hp, Wp): for every tap t, the gy whose window t won, added into that
+        tap's strided slice, as the class docstring reads."""
+        g_pad = get_array_module(gy).zeros(gy.shape[:2] + padded, dtype=gy.dtype)   # (n, C, Hp, Wp)
+        for t, index in self.taps(gy.shape[2:]):
+            g_pad[index] += gy * (winner == t)
+        return g_pad
 
 
 class AvgPool2dFunction(_Pool2dFunction):
@@ -214,6 +251,23 @@ class AvgPool2dFunction(_Pool2dFunction):
 
         gx = chunked(spread, gy)                                                 # (N, C, H, W)
         return (get_array_module(gx).ascontiguousarray(gx),)
+
+
+def first_max(candidates, index_type, out=None):
+    """(largest, k): the element-wise maximum of same-shaped arrays and the index of the first
+    array that holds it (ties: the earliest; NaN is not looked for), largest written into ``out``
+    when given."""
+    xp = get_array_module(candidates[0])
+    largest = candidates[0].copy() if out is None else out
+    if out is not None:
+        largest[...] = candidates[0]
+    index = xp.zeros(largest.shape, dtype=index_type)
+    for k, candidate in enumerate(candidates[1:], start=1):
+        # k exceeds every earlier index, so "index = k where larger" is a maximum (branch-free
+        # arithmetic: much faster than where() or masked assignment)
+        xp.maximum(index, (candidate > largest) * index_type(k), out=index)      # strict >: ties stay
+        xp.maximum(largest, candidate, out=largest)
+    return largest, index
 
 
 def check_pool_input(x, op):
