@@ -143,7 +143,7 @@ def test_max_pool_padding_never_wins(kernel, stride, padding, ceil_mode, size):
     gradient. Padding is −∞: every output is a real element, and all of gy reaches x."""
     x = -1.0 - st.make_array((2, 3) + size, 11, low=0.0, high=1.0, tie_free=True)
     t = leaf(x)
-    y = max_pool2d(t, kernel, stride, padding, ceil_mode)
+    y = max_pool2d(t, kernel, stride, padding, ceil_mode=ceil_mode)
     gy = RNG.uniform(1.0, 2.0, y.shape)
     y.backward(gy)
     assert np.all(y.data < 0)

@@ -342,11 +342,89 @@ def test_dropout_refuses_a_probability_outside_zero_one(p):
         nn.Dropout(p)
 
 
-def test_dropout_says_there_are_no_in_place_ops():
-    with pytest.raises(ValueError, match="in-place"):
-        nn.Dropout(0.5, inplace=True)
-    with pytest.raises(ValueError, match="in-place"):
-        NF.dropout(Tensor(np.ones(2)), 0.5, True, True)
+def test_inplace_is_accepted_the_input_is_kept_and_the_result_is_the_same():
+    x = np.linspace(-1.0, 1.0, 12).reshape(3, 4)
+    for make in (lambda inplace: nn.Dropout(0.5, inplace=inplace), lambda inplace: nn.ReLU(inplace=inplace)):
+        results = []
+        for inplace in (False, True):
+            minise.manual_seed(3)
+            t = Tensor(x.copy())
+            results.append(make(inplace)(t).numpy())
+            np.testing.assert_array_equal(t.numpy(), x)          # the input is never overwritten
+        np.testing.assert_array_equal(results[0], results[1])
+    minise.manual_seed(3)
+    kept = NF.dropout(Tensor(x.copy()), 0.5, True, True).numpy()
+    minise.manual_seed(3)
+    np.testing.assert_array_equal(kept, NF.dropout(Tensor(x.copy()), 0.5, True, False).numpy())
+    np.testing.assert_array_equal(NF.relu(Tensor(x.copy()), inplace=True).numpy(), np.maximum(x, 0))
+
+
+# The functional names PyTorch has too, with the parameters of PyTorch's signature (positional
+# order, names and defaults) that a script may pass. minise refuses by name what it lacks
+# (dilation != 1 in pooling, return_indices, divisor_override) instead of reading it as the next
+# argument.
+TORCH_SIGNATURES = {
+    "conv2d": "input weight bias=None stride=1 padding=0 dilation=1 groups=1",
+    "linear": "input weight bias=None",
+    "relu": "input inplace=False",
+    "sigmoid": "input",
+    "tanh": "input",
+    "softmax": "input dim=None",
+    "log_softmax": "input dim=None",
+    "dropout": "input p=0.5 training=True inplace=False",
+    "batch_norm": "input running_mean running_var weight=None bias=None training=False momentum=0.1 eps=1e-05",
+    "max_pool2d": "input kernel_size stride=None padding=0 dilation=1 ceil_mode=False return_indices=False",
+    "avg_pool2d": ("input kernel_size stride=None padding=0 ceil_mode=False count_include_pad=True "
+                   "divisor_override=None"),
+    "adaptive_avg_pool2d": "input output_size",
+    "adaptive_max_pool2d": "input output_size return_indices=False",
+    "cross_entropy": "input target",
+    "nll_loss": "input target",
+}
+
+
+def _positional(function):
+    import inspect
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return " ".join(name if p.default is inspect.Parameter.empty else f"{name}={p.default!r}"
+                    for name, p in inspect.signature(function).parameters.items() if p.kind in kinds)
+
+
+@pytest.mark.parametrize("name", sorted(TORCH_SIGNATURES))
+def test_functional_takes_pytorchs_arguments_in_pytorchs_order(name):
+    assert _positional(getattr(NF, name)).startswith(TORCH_SIGNATURES[name])
+
+
+def _torch_positional(name):
+    """PyTorch's own positional parameters of torch.nn.functional.<name>, in the same notation."""
+    import inspect
+
+    import torch
+    function = getattr(torch.nn.functional, name)
+    try:
+        if "args" in inspect.signature(function).parameters:      # a dispatcher on return_indices
+            function = getattr(torch.nn.functional, "_" + name)
+        return _positional(function)
+    except ValueError:                 # a builtin: its signature is the first line of its docstring
+        inside = function.__doc__.strip().split("(", 1)[1].split(")", 1)[0]
+        return " ".join(part.replace(" ", "") for part in inside.split(","))
+
+
+@pytest.mark.parametrize("name", sorted(TORCH_SIGNATURES))
+def test_the_expected_signatures_are_pytorchs_own(name):
+    pytest.importorskip("torch")
+    assert _torch_positional(name).startswith(TORCH_SIGNATURES[name])
+
+
+def test_pytorchs_pooling_arguments_minise_lacks_are_refused_by_name():
+    x = Tensor(np.ones((1, 1, 6, 6)))
+    with pytest.raises(NotImplementedError, match="dilation"):
+        NF.max_pool2d(x, 3, 2, 1, 2)
+    with pytest.raises(NotImplementedError, match="return_indices"):
+        nn.MaxPool2d(2, return_indices=True)
+    with pytest.raises(NotImplementedError, match="divisor_override"):
+        nn.AvgPool2d(2, divisor_override=3)
+    assert NF.max_pool2d(x, 3, 2, 1, 1, True).shape == (1, 1, 4, 4)       # dilation 1, then ceil_mode
 
 
 def test_dropout_backward_sends_gradient_only_through_kept_elements():

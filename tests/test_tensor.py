@@ -360,7 +360,7 @@ def test_hooks_match_torch_on_a_small_graph():
         h.register_hook(lambda g: g * 0.5)
         x.register_hook(lambda g: g - 1)
         seen = []
-        h.register_hook(lambda g: seen.append(np.array(g)))       # an array here, a torch.Tensor there
+        h.register_hook(lambda g: seen.append(np.asarray(g).copy()))       # an array here, a torch.Tensor there
         (h * 2 + x).backward(upstream)
         return x.grad, seen[0]
 

@@ -156,32 +156,34 @@ def _check_dim(x, dim, name):
     return int(dim) % x.ndim
 
 
-def relu(x: Tensor) -> Tensor:
-    """max(x, 0), element-wise; gradient 0 at x = 0 (as PyTorch)."""
-    return ReLUFunction()(_tensor(x, "relu"))
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0), element-wise, for x = ``input``; gradient 0 at x = 0 (as PyTorch). ``inplace`` is
+    accepted for PyTorch code and changes nothing: minise's ops never overwrite their input
+    (backward needs it), so use the returned tensor."""
+    return ReLUFunction()(_tensor(input, "relu"))
 
 
-def sigmoid(x: Tensor) -> Tensor:
-    """1 / (1 + e^(−x)), element-wise, computed without overflow for any x."""
-    return SigmoidFunction()(_tensor(x, "sigmoid"))
+def sigmoid(input: Tensor) -> Tensor:
+    """1 / (1 + e^(−x)), element-wise, for x = ``input``; computed without overflow for any x."""
+    return SigmoidFunction()(_tensor(input, "sigmoid"))
 
 
-def tanh(x: Tensor) -> Tensor:
-    """tanh(x), element-wise."""
-    return TanhFunction()(_tensor(x, "tanh"))
+def tanh(input: Tensor) -> Tensor:
+    """tanh(x), element-wise, for x = ``input``."""
+    return TanhFunction()(_tensor(input, "tanh"))
 
 
-def softmax(x: Tensor, dim: int | None = None, *, axis: int | None = None) -> Tensor:
-    """e^(x) normalised to sum to 1 along ``dim`` (max-subtracted: stable for large |x|).
-    ``axis`` is accepted for ``dim`` (NumPy's name)."""
-    x = _tensor(x, "softmax")
+def softmax(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+    """e^(x) normalised to sum to 1 along ``dim``, for x = ``input`` (max-subtracted: stable for
+    large |x|). ``axis`` is accepted for ``dim`` (NumPy's name)."""
+    x = _tensor(input, "softmax")
     return SoftmaxFunction(_check_dim(x, dim_or_axis(dim, axis, "softmax"), "softmax"))(x)
 
 
-def log_softmax(x: Tensor, dim: int | None = None, *, axis: int | None = None) -> Tensor:
-    """log(softmax(x, dim)), computed without forming softmax (stable for large |x|).
-    ``axis`` is accepted for ``dim`` (NumPy's name)."""
-    x = _tensor(x, "log_softmax")
+def log_softmax(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+    """log(softmax(x, dim)) for x = ``input``, computed without forming softmax (stable for large
+    |x|). ``axis`` is accepted for ``dim`` (NumPy's name)."""
+    x = _tensor(input, "log_softmax")
     return LogSoftmaxFunction(_check_dim(x, dim_or_axis(dim, axis, "log_softmax"), "log_softmax"))(x)
 
 

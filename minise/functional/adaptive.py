@@ -14,7 +14,7 @@ from ..arguments import pair
 from ..backend import get_array_module
 from ..function import Function
 from ..tensor import Tensor
-from .pooling import check_pool_input, max_pool2d
+from .pooling import check_pool_input, max_pool2d, refuse_unsupported_pooling
 
 
 def _bins(L, out):
@@ -129,19 +129,20 @@ def _adaptive_input(x, op):
     return x
 
 
-def adaptive_avg_pool2d(x: Tensor, output_size: int | tuple[int, int]) -> Tensor:
+def adaptive_avg_pool2d(input: Tensor, output_size: int | tuple[int, int]) -> Tensor:
     """Average over bins chosen to give ``output_size`` (int, pair, None = keep); see AdaptiveAvgPool2dFunction."""
     op = AdaptiveAvgPool2dFunction(output_size)
-    return op(_adaptive_input(x, op))
+    return op(_adaptive_input(input, op))
 
 
-def adaptive_max_pool2d(x, output_size):
+def adaptive_max_pool2d(input: Tensor, output_size: int | tuple[int, int], return_indices: bool = False) -> Tensor:
     """Max over bins chosen to give ``output_size`` (int, pair, None = keep); see AdaptiveMaxPool2dFunction.
 
     Equal bins that tile the input (H, W multiples of Ho, Wo) are max_pool2d's windows with
     kernel = stride = (H/Ho, W/Wo): that op is used when it takes fewer steps (taps) than bins."""
+    refuse_unsupported_pooling("adaptive_max_pool2d", return_indices=return_indices)
     op = AdaptiveMaxPool2dFunction(output_size)
-    x = _adaptive_input(x, op)
+    x = _adaptive_input(input, op)
     (H, W), (Ho, Wo) = x.shape[2:], op.out_size(x.shape)
     if H % Ho == 0 and W % Wo == 0 and (H // Ho) * (W // Wo) <= Ho * Wo:
         return max_pool2d(x, (H // Ho, W // Wo))

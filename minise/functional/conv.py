@@ -78,10 +78,11 @@ class Conv2dFunction(Function):
         return gx, gw, gb
 
 
-def conv2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: int | tuple[int, int] = 1,
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int | tuple[int, int] = 1,
            padding: int | tuple[int, int] = 0, dilation: int | tuple[int, int] = 1, groups: int = 1,
            impl: str = "fast") -> Tensor:
-    """2-D convolution of x (N, C_in, H, W) with w (C_out, C_in/groups, kH, kW), plus bias b (C_out,).
+    """2-D convolution of x = ``input`` (N, C_in, H, W) with w = ``weight`` (C_out, C_in/groups, kH, kW),
+    plus b = ``bias`` (C_out,).
 
     ``stride``, ``padding`` (zeros on each side) and ``dilation`` are an int or a pair (rows,
     columns); ``groups`` splits the channels into independent convolutions. Same meaning as
@@ -89,8 +90,8 @@ def conv2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: int | tuple[in
     plain tap loops of :mod:`minise.functional.conv_reference` (slow; same numbers).
     Returns y (N, C_out, Ho, Wo); see :class:`Conv2dFunction`.
     """
-    x, w = (v if isinstance(v, Tensor) else Tensor(v) for v in (x, w))
-    b = b if b is None or isinstance(b, Tensor) else Tensor(b)
+    x, w = (v if isinstance(v, Tensor) else Tensor(v) for v in (input, weight))
+    b = bias if bias is None or isinstance(bias, Tensor) else Tensor(bias)
     op = Conv2dFunction(stride, padding, dilation, groups, impl)
     check_conv2d_inputs(x, w, b, op)
     return op(x, w, b)

@@ -42,11 +42,12 @@ def dropout_mask(shape, p, like):
     return xp.asarray((keep * scale).astype(like.dtype))
 
 
-def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero each element of x with probability ``p`` and scale the others by 1/(1 − p), when
-    ``training``; x itself otherwise (as torch.nn.functional.dropout; minise has no in-place ops)."""
-    if inplace:
-        raise ValueError("dropout: minise has no in-place ops; use inplace=False (the result is a new tensor)")
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element of x = ``input`` with probability ``p`` and scale the others by 1/(1 − p),
+    when ``training``; x itself otherwise (as torch.nn.functional.dropout). ``inplace`` is accepted
+    for PyTorch code and changes nothing: minise's ops never overwrite their input (autograd keeps
+    x), so use the returned tensor, as ``x = F.dropout(x, inplace=True)`` does anyway."""
+    x = input
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability p must be a number in [0, 1], got {p!r}")
     x = x if isinstance(x, Tensor) else Tensor(x)

@@ -40,10 +40,11 @@ class LinearFunction(Function):
         return gx, gw, gb
 
 
-def linear(x: Tensor, w: Tensor, b: Tensor | None = None) -> Tensor:
-    """y = x wᵀ + b with w of shape (out_features, in_features), like torch.nn.functional.linear."""
-    x, w = (v if isinstance(v, Tensor) else Tensor(v) for v in (x, w))
-    b = b if b is None or isinstance(b, Tensor) else Tensor(b)
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x wᵀ + b for x = ``input``, w = ``weight`` of shape (out_features, in_features) and
+    b = ``bias``, like torch.nn.functional.linear."""
+    x, w = (v if isinstance(v, Tensor) else Tensor(v) for v in (input, weight))
+    b = bias if bias is None or isinstance(bias, Tensor) else Tensor(bias)
     check_linear_inputs(x, w, b)
     return LinearFunction()(x, w, b)
 

@@ -160,15 +160,15 @@ def _optional_tensor(v, name):
     return Tensor(v)
 
 
-def batch_norm(x: Tensor, running_mean: Any, running_var: Any, weight: Tensor | None = None,
+def batch_norm(input: Tensor, running_mean: Any, running_var: Any, weight: Tensor | None = None,
                bias: Tensor | None = None, training: bool = False, momentum: float = 0.1,
                eps: float = 1e-5) -> Tensor:
-    """Normalise each channel of x (N, C) or (N, C, H, W), like torch.nn.functional.batch_norm.
+    """Normalise each channel of x = ``input``, (N, C) or (N, C, H, W), like torch.nn.functional.batch_norm.
 
     training=True uses the batch's statistics and updates running_mean / running_var in place
     (arrays or Tensors of shape (C,), or None to skip); training=False uses them instead.
     """
-    x = x if isinstance(x, Tensor) else Tensor(x)
+    x = input if isinstance(input, Tensor) else Tensor(input)
     named = {"running_mean": running_mean, "running_var": running_var, "weight": weight, "bias": bias}
     named = {k: _optional_tensor(v, k) for k, v in named.items()}
     check_batch_norm_inputs(x, named, training, momentum)

@@ -295,13 +295,30 @@ def _pool(op, x):
     return op(x)
 
 
-def max_pool2d(x: Tensor, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
-               padding: int | tuple[int, int] = 0, ceil_mode: bool = False) -> Tensor:
-    """Max pooling over kH×kW windows (stride defaults to kernel_size); see :class:`MaxPool2dFunction`."""
-    return _pool(MaxPool2dFunction(kernel_size, stride, padding, ceil_mode), x)
+def refuse_unsupported_pooling(where, dilation=1, return_indices=False, divisor_override=None):
+    """PyTorch's pooling arguments that minise does not implement, refused by name when used (rather
+    than ignored, or taken positionally for the next argument)."""
+    unsupported = {"dilation": dilation != 1 and dilation != (1, 1), "return_indices": bool(return_indices),
+                   "divisor_override": divisor_override is not None}
+    used = [name for name, is_used in unsupported.items() if is_used]
+    if used:
+        raise NotImplementedError(f"{where}: {', '.join(used)} is not supported by minise's pooling "
+                                  "(only its default is); pool without it")
 
 
-def avg_pool2d(x: Tensor, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
-               padding: int | tuple[int, int] = 0, ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
-    """Average pooling over kH×kW windows (stride defaults to kernel_size); see :class:`AvgPool2dFunction`."""
-    return _pool(AvgPool2dFunction(kernel_size, stride, padding, ceil_mode, count_include_pad), x)
+def max_pool2d(input: Tensor, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
+               padding: int | tuple[int, int] = 0, dilation: int | tuple[int, int] = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor:
+    """Max pooling over kH×kW windows (stride defaults to kernel_size); see :class:`MaxPool2dFunction`.
+    PyTorch's arguments in its order; ``dilation`` other than 1 and ``return_indices`` are refused."""
+    refuse_unsupported_pooling("max_pool2d", dilation=dilation, return_indices=return_indices)
+    return _pool(MaxPool2dFunction(kernel_size, stride, padding, ceil_mode), input)
+
+
+def avg_pool2d(input: Tensor, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
+               padding: int | tuple[int, int] = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """Average pooling over kH×kW windows (stride defaults to kernel_size); see :class:`AvgPool2dFunction`.
+    PyTorch's arguments in its order; ``divisor_override`` is refused."""
+    refuse_unsupported_pooling("avg_pool2d", divisor_override=divisor_override)
+    return _pool(AvgPool2dFunction(kernel_size, stride, padding, ceil_mode, count_include_pad), input)

@@ -47,7 +47,7 @@ def _pool_cases():
         for name in ("max_pool2d", "avg_pool2d"):
             pool = getattr(F, name)
             out.append((f"{name}#{k} {shape} k={kernel} s={stride} p={padding} ceil={ceil}",
-                        lambda x, pool=pool, a=(kernel, stride, padding, ceil): pool(x, *a),
+                        lambda x, pool=pool, a=(kernel, stride, padding), ceil=ceil: pool(x, *a, ceil_mode=ceil),
                         {"x": leaf(shape, 300 + k, tie_free=True)}))
     for k, (shape, size) in enumerate([((1, 2, 5, 7), (2, 3)), ((2, 1, 3, 3), 1), ((1, 1, 4, 4), (4, 1))]):
         for name in ("adaptive_avg_pool2d", "adaptive_max_pool2d"):
