@@ -8,10 +8,14 @@ correlation is then one matrix product per group and chunk of images,
 
 and its adjoint, *col2im*, adds each entry of a (K, n·Ho·Wo) matrix back into the pixel it was
 copied from. Every fast path of conv2d lives here, behind :func:`correlate` (and the two pieces
-of :mod:`minise.functional.conv_grad` built on it):
+of :mod:`minise.functional.conv_fast` built on it):
 
 * chunks: ``cols`` is kH·kW times the size of its images (9× for 3×3), so it is built for about
-  ``CHUNK_ELEMENTS`` numbers at a time (they stay in the CPU's cache) and never kept;
+  ``CHUNK_ELEMENTS`` numbers at a time and never kept. 1 MiB of float32 stays in a core's own
+  (L2) cache between the copy and the product: on a 2-core Xeon (1.25 MiB of L2 per core) a
+  training step of se_resnet20 took 664 ms on one thread with it, 911 ms with 4 MiB chunks;
+* every core: the chunks of images are spread over threads (:mod:`minise.parallel`), each
+  thread building its chunk's ``cols`` and multiplying it, with the BLAS on one thread each;
 * wide rows: with stride 1 along the width the copy moves whole runs of rows (see ``im2col``);
 * 1×1: a 1×1 kernel without padding needs no im2col at all (``pointwise``).
 
@@ -27,7 +31,7 @@ from ..arguments import conv_output_size
 from ..backend import get_array_module
 from ..parallel import chunk_bounds, chunked, for_each_chunk
 
-CHUNK_ELEMENTS = 2 ** 20     # im2col numbers built at once (4 MiB in float32); at least one image
+CHUNK_ELEMENTS = 2 ** 18     # im2col numbers built at once (1 MiB in float32, see above); at least one image
 
 
 def out_size(H, W, kernel, padding, stride, dilation):
