@@ -3,21 +3,26 @@
 NumPy runs a copy, a ufunc or a reduction on one core, but it releases the GIL while it does, so
 several Python threads can each run one on their own slice of an array at the same time. The ops
 of minise use that for their memory-bound passes (im2col, pooling, batch norm, ReLU, the SE
-scaling): they cut the batch into chunks along its leading axis and hand the chunks to
-:func:`for_each_chunk` (work that writes its results into arrays) or :func:`map_chunks` (work that
-returns partial results, e.g. per-chunk sums, combined by the caller in chunk order)::
+scaling): they cut the batch into chunks along its leading axis and hand them to one of
+
+* :func:`for_each_chunk` (work that writes its results into arrays),
+* :func:`chunked` (a function of arrays that treats each image on its own, applied chunk by chunk),
+* :func:`sum_chunks` (a sum over the images: per-chunk sums, added in chunk order), or
+* :func:`map_chunks` (any per-chunk results, in chunk order)::
 
     def relu_chunk(start, stop):
         np.maximum(x[start:stop], 0, out=y[start:stop])
     for_each_chunk(len(x), relu_chunk, like=x)
 
 Threads: ``get_num_threads()``, the cores this process may run on (``os.sched_getaffinity``),
-unless ``MINISE_NUM_THREADS`` or :func:`set_num_threads` says otherwise. The batch is cut into
-that many nearly equal chunks (:func:`chunk_bounds`); the calling thread runs the first and a
-persistent pool of ``threads − 1`` workers the others. The work runs inline, as one chunk, when
+unless ``MINISE_NUM_THREADS`` or :func:`set_num_threads` says otherwise. A pass is cut into
+``CHUNKS_PER_THREAD`` chunks per thread (:func:`chunk_bounds`); the calling thread and a
+persistent pool of ``threads − 1`` workers each take the next chunk not yet taken, so a thread
+that the machine holds back (another program on its core) takes fewer. The work runs inline,
+as one chunk, when
 
-* it is small (``cost`` below ``MIN_PARALLEL_COST`` numbers: handing chunks to threads costs
-  about 20–50 µs, more than a pass over 60,000 float32 numbers saves),
+* it is small (``cost`` below ``MIN_PARALLEL_COST`` numbers touched: handing chunks to the pool
+  costs about 50 µs, what one core takes for a pass over about 2^17 float32 numbers),
 * there is one thread,
 * the arrays are on a GPU (CuPy: the device is already parallel), or
 * it is called from inside a chunk (no pools within pools).
@@ -26,16 +31,26 @@ Results: chunks never overlap, so element-wise work gives the same numbers on an
 threads. A reduction's partial results come back in chunk order and the caller adds them in that
 order, so a fixed thread count gives bit-identical results from run to run; another thread
 count changes only the order of the additions (float rounding). The pool is created on first
-use, kept, and forgotten in a child process after ``fork`` (its threads do not survive a fork).
+use, kept, and made afresh in a child process after ``fork`` (its threads do not survive it).
 
-Matrix products stay with the BLAS and its own threads. How the two share the cores, measured
-on a 2-core machine (OpenBLAS, 2 threads; medians of interleaved repeats, se_resnet20 training
-step at batch 64, 32×32): the BLAS keeps its threads around these passes. Each pass runs between
-two matrix products, and OpenBLAS's threads spin for a while after a product, so a chunk can
-wait for a core; limiting the BLAS to one thread around each pass (threadpoolctl) costs a
-library call per pass and the products then run on one core.
+The BLAS and these threads. Matrix products stay with the BLAS, but a pass whose chunks multiply
+matrices (the convolutions, the sums of batch norm) says so (``blas=True``), and while its chunks
+run, the BLAS is held to one thread (threadpoolctl, where installed; without it the BLAS keeps
+its threads): each core then builds a chunk's im2col matrix and multiplies it, while the data
+is in that core's cache. Measured both ways on a 2-core Xeon (OpenBLAS, SkylakeX kernel,
+OPENBLAS_NUM_THREADS=2), a training step of se_resnet20 at batch 64, 32×32, medians of 4 rounds
+of 3 steps, taking turns, on a machine other programs were using too (load 3-4):
+
+    chunks on one thread, products on the BLAS's 2 threads (before this module)    3712 ms
+    chunks on 2 threads, the BLAS on 1 thread while they run                         1328 ms
+    chunks on 2 threads, the BLAS on its 2 threads meanwhile                          6827 ms
+
+OpenBLAS's threads spin while they wait for work; where they compete for the cores with other
+threads, theirs or another program's, a product takes several times as long (20 products
+(16, 144) @ (144, 6336): 138 ms on 2 BLAS threads, 47 ms on one, on that machine).
 """
 import concurrent.futures
+import contextlib
 import itertools
 import os
 import threading
@@ -44,9 +59,9 @@ import numpy as np
 
 from .backend import get_array_module
 
-MIN_PARALLEL_COST = 2 ** 16        # numbers a pass must touch to be worth cutting into chunks
+MIN_PARALLEL_COST = 2 ** 18        # numbers a pass must touch to be worth cutting into chunks
 CHUNKS_PER_THREAD = 4              # more chunks than threads: a thread held back takes fewer
-LIMIT_BLAS = True                  # the BLAS on one thread while chunks run (threadpoolctl)
+LIMIT_BLAS = True                  # the BLAS on one thread while chunks with blas=True run
 ENV_VARIABLE = "MINISE_NUM_THREADS"
 
 _num_threads = None                # set by set_num_threads, else read from the environment
@@ -127,23 +142,24 @@ def plan(n, like=None, cost=None):
     return [(0, n)] if inline else chunk_bounds(n, threads * CHUNKS_PER_THREAD)
 
 
-def map_chunks(work, n, like=None, cost=None):
+def map_chunks(work, n, like=None, cost=None, blas=False):
     """[work(start, stop) for each chunk of range(n)], in chunk order, in parallel when worth it.
 
     ``like``: an array of the work (device arrays run inline; its size is the default cost);
-    ``cost``: how many numbers the pass touches, when that is not ``like.size``.
+    ``cost``: how many numbers the pass touches, when that is not ``like.size``;
+    ``blas``: the work multiplies matrices, so the BLAS is held to one thread while the chunks
+    run (see the module doc).
     """
     bounds = plan(n, like, cost)
     if len(bounds) == 1:
         return [_run(work, *bounds[0])]
-    return _run_chunks(work, bounds)
+    return _run_chunks(work, bounds, blas)
 
 
-def _run_chunks(work, bounds):
+def _run_chunks(work, bounds, blas=False):
     """[work(start, stop) for each pair of bounds], in that order. The calling thread and up to
     threads − 1 workers each take the next chunk not yet taken until none is left, so a thread
-    that the machine holds back takes fewer chunks; the BLAS runs on one thread meanwhile (see
-    the module doc)."""
+    that the machine holds back takes fewer chunks."""
     results, taken = [None] * len(bounds), itertools.count()
 
     def take_chunks():
@@ -153,7 +169,7 @@ def _run_chunks(work, bounds):
             k = next(taken)
 
     pool = _get_pool()
-    with _blas_on_one_thread():
+    with _blas_on_one_thread() if blas else contextlib.nullcontext():
         helpers = [pool.submit(take_chunks) for _ in range(min(get_num_threads(), len(bounds)) - 1)]
         try:
             take_chunks()
@@ -164,17 +180,17 @@ def _run_chunks(work, bounds):
     return results
 
 
-def for_each_chunk(n, work, like=None, cost=None):
+def for_each_chunk(n, work, like=None, cost=None, blas=False):
     """Call work(start, stop) for each chunk of range(n), in parallel when worth it (see
     :func:`map_chunks`); for work that writes its results into arrays."""
-    map_chunks(work, n, like, cost)
+    map_chunks(work, n, like, cost, blas)
 
 
-def chunked(function, *arrays):
+def chunked(function, *arrays, blas=False):
     """function(*arrays), computed on chunks of the leading axis (in parallel when worth it), for
     a ``function`` that treats each row of that axis on its own (element-wise, or per image) and
     gives one row of result per row: the same numbers as the one call. Arrays whose leading
-    axes differ, and 0-d arrays, run as the one call."""
+    axes differ, and 0-d arrays, run as the one call. ``blas``: as for :func:`map_chunks`."""
     first = arrays[0]
     if first.ndim == 0 or any(a.ndim == 0 or len(a) != len(first) for a in arrays):
         return function(*arrays)
@@ -187,18 +203,18 @@ def chunked(function, *arrays):
     def chunk(start, stop):
         out[start:stop] = function(*(a[start:stop] for a in arrays))
 
-    _run_chunks(chunk, bounds)
+    _run_chunks(chunk, bounds, blas)
     return out
 
 
-def sum_chunks(function, *arrays):
+def sum_chunks(function, *arrays, blas=False):
     """Σ over the chunks of the leading axis of function(*chunk) (in parallel when worth it),
     the partial results added in chunk order, for a ``function`` that returns a sum over its
     rows (or a tuple of such sums, added position by position): the same number on every run
-    with a fixed thread count."""
+    with a fixed thread count. ``blas``: as for :func:`map_chunks`."""
     first = arrays[0]
     parts = map_chunks(lambda start, stop: function(*(a[start:stop] for a in arrays)), len(first),
-                       like=first, cost=sum(a.size for a in arrays))
+                       like=first, cost=sum(a.size for a in arrays), blas=blas)
     if isinstance(parts[0], tuple):
         return tuple(sum_in_order(column) for column in zip(*parts))
     return sum_in_order(parts)

@@ -27,9 +27,9 @@ def threads(request, monkeypatch):
     runs = []
     run_chunks = parallel._run_chunks
 
-    def counted(work, bounds):
+    def counted(work, bounds, blas=False):
         runs.append(len(bounds))
-        return run_chunks(work, bounds)
+        return run_chunks(work, bounds, blas)
 
     monkeypatch.setattr(parallel, "MIN_PARALLEL_COST", 0)
     monkeypatch.setattr(parallel, "_run_chunks", counted)
@@ -142,6 +142,25 @@ def test_the_pool_works_in_a_forked_child(threads):
             os._exit(0 if ok else 1)
     _, status = os.waitpid(pid, 0)
     assert os.WEXITSTATUS(status) == 0
+
+
+def blas_threads():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    found = [info["num_threads"] for info in threadpoolctl.threadpool_info() if info["user_api"] == "blas"]
+    if not found:
+        pytest.skip("threadpoolctl finds no BLAS")
+    return found
+
+
+@at_threads([2])
+def test_the_blas_is_on_one_thread_while_chunks_that_multiply_matrices_run(threads):
+    before = blas_threads()
+    seen = {True: [], False: []}
+    for blas in (True, False):
+        parallel.for_each_chunk(4, lambda a, b, blas=blas: seen[blas].append(blas_threads()), cost=4, blas=blas)
+    assert all(found == [1] * len(before) for found in seen[True])
+    assert all(found == before for found in seen[False])
+    assert blas_threads() == before                                # restored
 
 
 @at_threads([2])

@@ -39,7 +39,7 @@ def conv2d_weight_grad(x, gy, w_shape, stride, padding, dilation, groups):
             x_s = x[:, :, ::stride[0], ::stride[1]]                        # (n, C_in, Ho, Wo) view
             x_t = x_s.reshape(len(x), G, C_group, Ho * Wo).transpose(0, 1, 3, 2)   # (n, G, Ho·Wo, C_in/G)
             return xp.matmul(gy_g.reshape(len(x), G, C_out // G, Ho * Wo), x_t).sum(axis=0)  # (G, C_out/G, C_in/G)
-        return sum_chunks(multiply, x, gy_g).reshape(w_shape)
+        return sum_chunks(multiply, x, gy_g, blas=True).reshape(w_shape)
     Wq = row_width(W, padding, kW, Wo, stride, dilation)
 
     def weight_grad_images(start, stop):                                   # Σ over these images
@@ -52,7 +52,7 @@ def conv2d_weight_grad(x, gy, w_shape, stride, padding, dilation, groups):
             gw_t += xp.matmul(cols, gy_chunk.reshape(G, C_out // G, -1).transpose(0, 2, 1))  # (G, K, C_out/G)
         return gw_t
 
-    parts = map_chunks(weight_grad_images, N, like=x, cost=N * C_in * kH * kW * Ho * Wq)   # per chunk of images
+    parts = map_chunks(weight_grad_images, N, like=x, cost=N * C_in * kH * kW * Ho * Wq, blas=True)   # per chunk
     gw_t = sum_in_order(parts)                                             # (G, K, C_out/G)
     return gw_t.transpose(0, 2, 1).reshape(w_shape)                        # (C_out, C_in/G, kH, kW)
 
@@ -92,7 +92,7 @@ def conv_transpose2d(gy, w, x_shape, stride, padding, dilation, groups):
             gx = xp.zeros((len(gy_g),) + tuple(x_shape[1:]), dtype=gy.dtype)   # (n, C_in, H, W)
             gx[:, :, ::stride[0], ::stride[1]] = xp.matmul(w_mat_t, gy_g).reshape(len(gy_g), C_in, Ho, Wo)
             return gx
-        return chunked(spread, gy_g)                                       # (N, C_in, H, W)
+        return chunked(spread, gy_g, blas=True)                            # (N, C_in, H, W)
     gx = xp.empty(x_shape, dtype=gy.dtype)                                 # (N, C_in, H, W)
 
     def transpose_images(start, stop):
@@ -101,5 +101,5 @@ def conv_transpose2d(gy, w, x_shape, stride, padding, dilation, groups):
             gcols = xp.matmul(w_mat_t, gy_chunk)                           # (G, K, n·Ho·Wo)
             col2im(gcols, gx[images], (kH, kW), (Ho, Wo), stride, padding, dilation)   # into (n, C_in, H, W)
 
-    for_each_chunk(N, transpose_images, like=gy, cost=N * C_in * kH * kW * Ho * Wo)
+    for_each_chunk(N, transpose_images, like=gy, cost=N * C_in * kH * kW * Ho * Wo, blas=True)
     return gx

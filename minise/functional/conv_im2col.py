@@ -144,7 +144,7 @@ def correlate(x, w, b, stride, padding, dilation, groups):
             y = xp.matmul(w_mat, x_s.reshape(len(x), G, C_group, Ho * Wo))   # (n, G, C_out/G, Ho·Wo)
             y = y.reshape(len(x), C_out, Ho, Wo)                          # (n, C_out, Ho, Wo)
             return y if b is None else y + b.reshape(1, C_out, 1, 1)
-        return chunked(multiply, x)                                       # (N, C_out, Ho, Wo)
+        return chunked(multiply, x, blas=True)                            # (N, C_out, Ho, Wo)
     Wq = row_width(W, padding, kW, Wo, stride, dilation)
     y = xp.empty((N, C_out, Ho, Wo), dtype=x.dtype)                       # (N, C_out, Ho, Wo)
 
@@ -156,5 +156,5 @@ def correlate(x, w, b, stride, padding, dilation, groups):
                 y_chunk += b.reshape(C_out, 1, 1, 1)
             y[images] = y_chunk[..., :Wo].transpose(1, 0, 2, 3)           # (n, C_out, Ho, Wo)
 
-    for_each_chunk(N, correlate_images, like=x, cost=N * C_in * kH * kW * Ho * Wq)
+    for_each_chunk(N, correlate_images, like=x, cost=N * C_in * kH * kW * Ho * Wq, blas=True)
     return y

@@ -47,9 +47,9 @@ class BatchNorm2dFunction(Function):
         xp, per_channel = get_array_module(x), _per_channel(x)
         m = x.size // x.shape[1]
         if self.training:
-            mean = sum_chunks(channel_sum, x) / m               # (C,)  μ, from per-chunk sums
+            mean = sum_chunks(channel_sum, x, blas=True) / m    # (C,)  μ, from per-chunk sums
             x_hat = xp.empty_like(x)                            # x − μ below, x̂ after
-            var = sum_chunks(lambda x, x_hat: centre(x, mean, x_hat), x, x_hat) / m   # (C,) biased
+            var = sum_chunks(lambda x, x_hat: centre(x, mean, x_hat), x, x_hat, blas=True) / m   # (C,) biased
             if running_mean is not None:
                 running_mean[...] = (1 - self.momentum) * running_mean + self.momentum * mean
             if running_var is not None:
@@ -69,9 +69,9 @@ class BatchNorm2dFunction(Function):
         scale = inv_std if weight is None else weight * inv_std             # (C,)  γ/σ
         if not self.training:
             gx = chunked(lambda gy: gy * scale.reshape(_per_channel(gy)), gy) if need_x else None
-            sum_gy, sum_gy_xhat = sum_chunks(gradient_sums, gy, x_hat) if need_w or need_b else (None, None)
+            sum_gy, sum_gy_xhat = sum_chunks(gradient_sums, gy, x_hat, blas=True) if need_w or need_b else (None, None)
         else:
-            sum_gy, sum_gy_xhat = sum_chunks(gradient_sums, gy, x_hat)     # (C,) gβ = Σ gy, gγ = Σ gy·x̂
+            sum_gy, sum_gy_xhat = sum_chunks(gradient_sums, gy, x_hat, blas=True)     # (C,) gβ = Σ gy, gγ = Σ gy·x̂
             gx = chunked(lambda gy, x_hat: input_gradient(gy, x_hat, scale, sum_gy / m, sum_gy_xhat / m),
                          gy, x_hat) if need_x else None
         return gx, None, None, sum_gy_xhat if need_w else None, sum_gy if need_b else None

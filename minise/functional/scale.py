@@ -33,7 +33,7 @@ class ScaleChannelsFunction(Function):
         x, s = self.saved
         need_x, need_s = self.needs_input_grad
         gx = chunked(scale, gy, s) if need_x else None          # (N, C, H, W)
-        gs = chunked(channel_dot, gy, x) if need_s else None    # (N, C)  Σ_{h,w} gy·x
+        gs = chunked(channel_dot, gy, x, blas=True) if need_s else None   # (N, C)  Σ_{h,w} gy·x
         return gx, gs
 
 
