@@ -22,8 +22,8 @@ from minise.testing import strict_device
 
 @pytest.fixture
 def threads(request, monkeypatch):
-    """Run the test with ``request.param`` threads and every pass, however small, cut into chunks;
-    count the passes that went through the pool in ``parallel_runs``."""
+    """Run the test with ``request.param`` threads and every pass, however small, cut into one
+    chunk per thread; count the passes that went through the pool (the fixture's value)."""
     runs = []
     run_chunks = parallel._run_chunks
 
@@ -32,6 +32,7 @@ def threads(request, monkeypatch):
         return run_chunks(work, bounds, blas)
 
     monkeypatch.setattr(parallel, "MIN_PARALLEL_COST", 0)
+    monkeypatch.setattr(parallel, "CHUNKS_PER_THREAD", 1)
     monkeypatch.setattr(parallel, "_run_chunks", counted)
     previous = parallel.set_num_threads(request.param)
     yield runs
@@ -43,6 +44,19 @@ def at_threads(n):
 
 
 # -- the module itself --------------------------------------------------------------------------
+
+def test_a_pass_is_cut_into_chunks_per_thread_none_too_small(monkeypatch):
+    monkeypatch.setattr(parallel, "_num_threads", 2)
+    big = parallel.MIN_CHUNK_COST * 2 * parallel.CHUNKS_PER_THREAD
+    assert parallel.plan(64, cost=parallel.MIN_PARALLEL_COST - 1) == [(0, 64)]                  # small: inline
+    assert len(parallel.plan(64, cost=big)) == 2 * parallel.CHUNKS_PER_THREAD                    # large: 4 a thread
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_COST", 0)
+    assert len(parallel.plan(64, cost=3 * parallel.MIN_CHUNK_COST)) == 3                        # none too small
+    assert len(parallel.plan(64, cost=10)) == 2                                                  # one a thread at least
+    assert parallel.plan(3, cost=big) == [(0, 1), (1, 2), (2, 3)]                                # one image a chunk
+    monkeypatch.setattr(parallel, "_num_threads", 1)
+    assert parallel.plan(64, cost=big) == [(0, 64)]
+
 
 @pytest.mark.parametrize("n, chunks", [(10, 3), (7, 2), (2, 5), (1, 1), (64, 2), (5, 5), (0, 3)])
 def test_chunk_bounds_cover_the_range_in_order_nearly_evenly(n, chunks):
@@ -64,8 +78,8 @@ def test_map_chunks_runs_on_several_threads_and_keeps_chunk_order(threads):
         met.wait(timeout=10)                 # hold every chunk until a second thread took one
         return (start, stop)
 
-    assert parallel.map_chunks(work, 10, cost=10) == parallel.chunk_bounds(10, 3 * parallel.CHUNKS_PER_THREAD)
-    assert threads == [10] and len(arrived) > 1
+    assert parallel.map_chunks(work, 10, cost=10) == [(0, 4), (4, 7), (7, 10)]
+    assert threads == [3] and len(arrived) > 1
 
 
 @pytest.mark.parametrize("why", ["small", "one thread", "device", "nested"])
@@ -137,7 +151,7 @@ def test_the_pool_works_in_a_forked_child(threads):
     if pid == 0:                                                  # the child: a new pool, same answers
         try:
             sizes = parallel.map_chunks(lambda a, b: b - a, 10, cost=10)
-            ok = sizes == [b - a for a, b in parallel.chunk_bounds(10, 2 * parallel.CHUNKS_PER_THREAD)]
+            ok = sizes == [5, 5]
         finally:
             os._exit(0 if ok else 1)
     _, status = os.waitpid(pid, 0)
@@ -168,7 +182,7 @@ def test_sum_chunks_adds_in_chunk_order(threads):
     """Lists add by concatenation, so the sum shows the order the partial results were added in."""
     x = np.arange(10)
     starts, count = parallel.sum_chunks(lambda chunk: ([int(chunk[0])], len(chunk)), x)
-    assert starts == [a for a, _ in parallel.chunk_bounds(10, 2 * parallel.CHUNKS_PER_THREAD)] and count == 10
+    assert starts == [0, 5] and count == 10
     assert threads
 
 

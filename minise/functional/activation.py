@@ -37,12 +37,12 @@ class ReLUFunction(Function):
         return (chunked(relu_backward_reference, gy, self.saved.y),)
 
 
-def relu_reference(x):
-    return get_array_module(x).maximum(x, 0)
+def relu_reference(x, out=None):
+    return get_array_module(x).maximum(x, 0, out=out)
 
 
-def relu_backward_reference(gy, y):
-    return gy * (y > 0)
+def relu_backward_reference(gy, y, out=None):
+    return get_array_module(gy).multiply(gy, y > 0, out=out)                # gy · [y > 0]
 
 
 class SigmoidFunction(Function):
@@ -62,14 +62,14 @@ class SigmoidFunction(Function):
         return (chunked(sigmoid_backward_reference, gy, self.saved.y),)
 
 
-def sigmoid_reference(x):
+def sigmoid_reference(x, out=None):
     xp = get_array_module(x)
     e = xp.exp(-xp.abs(x))                                   # in (0, 1]: never overflows
-    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return xp.divide(xp.where(x >= 0, 1, e), 1 + e, out=out)    # 1/(1 + e) where x ≥ 0, e/(1 + e) elsewhere
 
 
-def sigmoid_backward_reference(gy, y):
-    return gy * y * (1 - y)
+def sigmoid_backward_reference(gy, y, out=None):
+    return get_array_module(gy).multiply(gy * y, 1 - y, out=out)          # gy · y · (1 − y)
 
 
 class TanhFunction(Function):

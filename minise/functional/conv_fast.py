@@ -88,8 +88,10 @@ def conv_transpose2d(gy, w, x_shape, stride, padding, dilation, groups):
     w_mat_t = w.reshape(G, C_out // G, -1).transpose(0, 2, 1)              # (G, K, C_out/G)
     gy_g = gy.reshape(N, G, C_out // G, Ho * Wo)                           # (N, G, C_out/G, Ho·Wo)
     if pointwise((kH, kW), tuple(padding) * 2):                            # strided 1×1: no col2im
-        def spread(gy_g):
-            gx = xp.zeros((len(gy_g),) + tuple(x_shape[1:]), dtype=gy.dtype)   # (n, C_in, H, W)
+        def spread(gy_g, out=None):
+            gx = xp.zeros((len(gy_g),) + tuple(x_shape[1:]), dtype=gy.dtype) if out is None else out  # (n, C_in, H, W)
+            if out is not None:
+                gx[...] = 0
             gx[:, :, ::stride[0], ::stride[1]] = xp.matmul(w_mat_t, gy_g).reshape(len(gy_g), C_in, Ho, Wo)
             return gx
         return chunked(spread, gy_g, blas=True)                            # (N, C_in, H, W)

@@ -29,7 +29,7 @@ numbers (top, bottom, left, right), ``groups`` an int. Letters: (i, j) output pi
 """
 from ..arguments import conv_output_size
 from ..backend import get_array_module
-from ..parallel import chunk_bounds, chunked, for_each_chunk
+from ..parallel import chunk_bounds, chunked, for_each_chunk, into
 
 CHUNK_ELEMENTS = 2 ** 18     # im2col numbers built at once (1 MiB in float32, see above); at least one image
 
@@ -139,11 +139,11 @@ def correlate(x, w, b, stride, padding, dilation, groups):
     Ho, Wo = out_size(H, W, (kH, kW), padding, stride, dilation)
     w_mat = w.reshape(G, C_out // G, C_group * kH * kW)                   # (G, C_out/G, K)
     if pointwise((kH, kW), padding):                                      # one product per image
-        def multiply(x):
+        def multiply(x, out=None):
             x_s = x[:, :, ::stride[0], ::stride[1]]                       # (n, C_in, Ho, Wo) view
             y = xp.matmul(w_mat, x_s.reshape(len(x), G, C_group, Ho * Wo))   # (n, G, C_out/G, Ho·Wo)
             y = y.reshape(len(x), C_out, Ho, Wo)                          # (n, C_out, Ho, Wo)
-            return y if b is None else y + b.reshape(1, C_out, 1, 1)
+            return into(out, y if b is None else y + b.reshape(1, C_out, 1, 1))
         return chunked(multiply, x, blas=True)                            # (N, C_out, Ho, Wo)
     Wq = row_width(W, padding, kW, Wo, stride, dilation)
     y = xp.empty((N, C_out, Ho, Wo), dtype=x.dtype)                       # (N, C_out, Ho, Wo)

@@ -56,9 +56,9 @@ class BatchNorm2dFunction(Function):
                 running_var[...] = (1 - self.momentum) * running_var + self.momentum * var * (m / (m - 1))
         else:
             mean, var = running_mean.astype(x.dtype), running_var.astype(x.dtype)
-            x_hat = chunked(lambda x: x - mean.reshape(per_channel), x)   # x − μ, x̂ after
+            x_hat = chunked(lambda x, out=None: xp.subtract(x, mean.reshape(per_channel), out=out), x)  # x − μ
         inv_std = 1 / xp.sqrt(var + self.eps)                   # (C,)  1/σ
-        y = chunked(lambda x_hat: normalise(x_hat, inv_std, weight, bias), x_hat)   # like x
+        y = chunked(lambda x_hat, out=None: normalise(x_hat, inv_std, weight, bias, out), x_hat)   # like x
         self.save_for_backward(x_hat=x_hat, inv_std=inv_std, weight=weight)
         return y
 
@@ -66,14 +66,17 @@ class BatchNorm2dFunction(Function):
         x_hat, inv_std, weight = self.saved
         need_x, _, _, need_w, need_b = self.needs_input_grad
         m = x_hat.size // x_hat.shape[1]
+        xp, per_channel = get_array_module(gy), _per_channel(gy)
         scale = inv_std if weight is None else weight * inv_std             # (C,)  γ/σ
-        if not self.training:
-            gx = chunked(lambda gy: gy * scale.reshape(_per_channel(gy)), gy) if need_x else None
-            sum_gy, sum_gy_xhat = sum_chunks(gradient_sums, gy, x_hat, blas=True) if need_w or need_b else (None, None)
-        else:
-            sum_gy, sum_gy_xhat = sum_chunks(gradient_sums, gy, x_hat, blas=True)     # (C,) gβ = Σ gy, gγ = Σ gy·x̂
-            gx = chunked(lambda gy, x_hat: input_gradient(gy, x_hat, scale, sum_gy / m, sum_gy_xhat / m),
-                         gy, x_hat) if need_x else None
+        sums = self.training and need_x or need_w or need_b                 # (C,) gβ = Σ gy, gγ = Σ gy·x̂
+        sum_gy, sum_gy_xhat = sum_chunks(gradient_sums, gy, x_hat, blas=True) if sums else (None, None)
+        if not need_x:
+            gx = None
+        elif self.training:
+            gx = chunked(lambda gy, x_hat, out=None: input_gradient(gy, x_hat, scale, sum_gy / m, sum_gy_xhat / m, out),
+                         gy, x_hat)
+        else:                                                               # gx = gy · γ/σ
+            gx = chunked(lambda gy, out=None: xp.multiply(gy, scale.reshape(per_channel), out=out), gy)
         return gx, None, None, sum_gy_xhat if need_w else None, sum_gy if need_b else None
 
 
@@ -83,13 +86,13 @@ def centre(x, mean, out):
     return channel_sum_of_products(out, out)
 
 
-def normalise(x_hat, inv_std, weight, bias):
+def normalise(x_hat, inv_std, weight, bias, out=None):
     """x̂ = (x − μ)/σ, in place in the buffer holding x − μ; returns y = γ·x̂ + β, written into its
-    own buffer: two new arrays per call (x̂, kept for backward, and y), no temporaries, and x's
-    dtype throughout (float32 stays float32)."""
+    own buffer (``out``, when given): two new arrays per call (x̂, kept for backward, and y), no
+    temporaries, and x's dtype throughout (float32 stays float32)."""
     xp, per_channel = get_array_module(x_hat), _per_channel(x_hat)
     x_hat *= inv_std.reshape(per_channel)
-    y = xp.empty_like(x_hat)
+    y = xp.empty_like(x_hat) if out is None else out
     if weight is not None:
         xp.multiply(x_hat, weight.reshape(per_channel), out=y)
     else:
@@ -104,11 +107,12 @@ def gradient_sums(gy, x_hat):
     return channel_sum(gy), channel_sum_of_products(gy, x_hat)
 
 
-def input_gradient(gy, x_hat, scale, mean_gy, mean_gy_xhat):
+def input_gradient(gy, x_hat, scale, mean_gy, mean_gy_xhat, out=None):
     """gx = (γ/σ) · (gy − gβ/m − x̂ · gγ/m), the three-term formula of the class docstring with
-    Σ gx̂ = γ·gβ and Σ gx̂·x̂ = γ·gγ, computed in one buffer g (no other temporaries)."""
+    Σ gx̂ = γ·gβ and Σ gx̂·x̂ = γ·gγ, computed in one buffer g (``out``, when given; no other
+    temporaries)."""
     xp, per_channel = get_array_module(gy), _per_channel(gy)
-    g = xp.empty_like(x_hat)
+    g = xp.empty_like(x_hat) if out is None else out
     xp.multiply(x_hat, mean_gy_xhat.reshape(per_channel), out=g)           # x̂ · gγ/m
     g += mean_gy.reshape(per_channel)                                       # + gβ/m
     xp.subtract(gy, g, out=g)                                               # gy − gβ/m − x̂·gγ/m

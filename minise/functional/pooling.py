@@ -28,7 +28,7 @@ import numpy as np
 from ..arguments import check_ndim, conv_output_size, pair
 from ..backend import get_array_module
 from ..function import Function
-from ..parallel import chunked, for_each_chunk
+from ..parallel import chunked, for_each_chunk, into
 from ..tensor import Tensor
 
 
@@ -162,7 +162,8 @@ class MaxPool2dFunction(_Pool2dFunction):
         # on the host one scatter by flat index; on a device the tap loop (scatters add in no
         # fixed order there)
         route = self.scatter_to_winners if xp is np else self.route_to_winners_reference
-        gx = chunked(lambda gy, winner: self.unpad(route(gy, winner, padded), x_shape), gy, winner)  # (N, C, H, W)
+        gx = chunked(lambda gy, winner, out=None: into(out, self.unpad(route(gy, winner, padded), x_shape)),
+                     gy, winner)                                                 # (N, C, H, W)
         return (xp.ascontiguousarray(gx),)
 
     def scatter_to_winners(self, gy, winner, padded):
@@ -222,19 +223,19 @@ class AvgPool2dFunction(_Pool2dFunction):
         return (counts[0][:, None] * counts[1][None, :]).astype(dtype)            # (Ho, Wo)
 
     def forward(self, x):
-        out = self.out_size(x.shape)
-        padded = self.padded_size(x.shape, out)
-        d = self.divisor(get_array_module(x), x.shape, out, x.dtype)             # (Ho, Wo)
+        size = self.out_size(x.shape)                                            # (Ho, Wo)
+        padded = self.padded_size(x.shape, size)
+        d = self.divisor(get_array_module(x), x.shape, size, x.dtype)            # (Ho, Wo)
 
-        def window_means(x):
+        def window_means(x, out=None):
             x_pad = self.pad(x, padded, 0)                                       # (n, C, Hp, Wp)
             total = None
-            for _, index in self.taps(out):
+            for _, index in self.taps(size):
                 if total is None:
                     total = x_pad[index].copy()                                  # (n, C, Ho, Wo)
                 else:
                     total += x_pad[index]
-            return total / d
+            return get_array_module(x).divide(total, d, out=out)
 
         self.save_for_backward(d=d, x_shape=x.shape, padded=padded)
         return chunked(window_means, x)                                          # (N, C, Ho, Wo)
@@ -242,12 +243,12 @@ class AvgPool2dFunction(_Pool2dFunction):
     def backward(self, gy):
         d, x_shape, padded = self.saved
 
-        def spread(gy):
+        def spread(gy, out=None):
             share = gy / d                                                       # (n, C, Ho, Wo)
             g_pad = get_array_module(gy).zeros(gy.shape[:2] + padded, dtype=gy.dtype)   # (n, C, Hp, Wp)
             for _, index in self.taps(gy.shape[2:]):
                 g_pad[index] += share
-            return self.unpad(g_pad, x_shape)                                    # (n, C, H, W) view
+            return into(out, self.unpad(g_pad, x_shape))                         # (n, C, H, W)
 
         gx = chunked(spread, gy)                                                 # (N, C, H, W)
         return (get_array_module(gx).ascontiguousarray(gx),)

@@ -8,8 +8,9 @@ up the excitation path to the squeeze (global average pooling) and on to x a sec
 from __future__ import annotations
 
 from ..arguments import check_float_dtypes, check_ndim
+from ..backend import get_array_module
 from ..function import Function
-from ..parallel import chunked
+from ..parallel import chunked, into
 from ..tensor import Tensor
 
 
@@ -37,18 +38,18 @@ class ScaleChannelsFunction(Function):
         return gx, gs
 
 
-def scale(x, s):
+def scale(x, s, out=None):
     """x (N, C, H, W) · s (N, C), channel by channel: the forward as the docstring writes it."""
-    return x * s[:, :, None, None]                              # (N, C, H, W)
+    return get_array_module(x).multiply(x, s[:, :, None, None], out=out)   # (N, C, H, W)
 
 
-def channel_dot(a, b):
+def channel_dot(a, b, out=None):
     """Σ_{h,w} a[n,c,h,w] · b[n,c,h,w] for every (n, c): the same as ``(a * b).sum(axis=(2, 3))``,
     as N·C dot products (a batched matrix product), which skips the (N, C, H, W) temporary a·b."""
     N, C, H, W = a.shape
     rows = a.reshape(N, C, 1, H * W)                           # (N, C, 1, H·W)
     columns = b.reshape(N, C, H * W, 1)                        # (N, C, H·W, 1)
-    return (rows @ columns).reshape(N, C)                      # (N, C)
+    return into(out, (rows @ columns).reshape(N, C))           # (N, C)
 
 
 def scale_channels(x: Tensor, s: Tensor) -> Tensor:
