@@ -40,11 +40,12 @@ run, the BLAS is held to one thread (threadpoolctl, where installed; without it 
 its threads): each core then builds a chunk's im2col matrix and multiplies it, while the data
 is in that core's cache. Measured both ways on a 2-core Xeon (OpenBLAS, SkylakeX kernel,
 OPENBLAS_NUM_THREADS=2), a training step of se_resnet20 at batch 64, 32×32, medians of 4 rounds
-of 3 steps, taking turns, on a machine other programs were using too (load 3-4):
-
-    chunks on one thread, products on the BLAS's 2 threads (before this module)    3712 ms
-    chunks on 2 threads, the BLAS on 1 thread while they run                         1328 ms
-    chunks on 2 threads, the BLAS on its 2 threads meanwhile                          6827 ms
+of 3 steps taking turns, once on the quiet machine and once while other programs used it too
+(load 3-4):
+                                                                               quiet    busy
+    chunks on one thread, products on the BLAS's 2 threads (no chunks)        752 ms   3487 ms
+    chunks on 2 threads, the BLAS on 1 thread while they run (the choice)     591 ms    917 ms
+    chunks on 2 threads, the BLAS on its 2 threads meanwhile                  895 ms   9034 ms
 
 OpenBLAS's threads spin while they wait for work; where they compete for the cores with other
 threads, theirs or another program's, a product takes several times as long (20 products
@@ -61,7 +62,7 @@ import numpy as np
 from .backend import get_array_module
 
 MIN_PARALLEL_COST = 2 ** 19        # numbers a pass must touch to be worth cutting into chunks
-CHUNKS_PER_THREAD = 4              # more chunks than threads: a thread held back takes fewer ...
+CHUNKS_PER_THREAD = 2              # more chunks than threads: a thread held back takes fewer ...
 MIN_CHUNK_COST = 2 ** 17           # ... but none touches fewer numbers than this, if it can
 LIMIT_BLAS = True                  # the BLAS on one thread while chunks with blas=True run
 ENV_VARIABLE = "MINISE_NUM_THREADS"
