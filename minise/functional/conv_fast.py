@@ -46,8 +46,9 @@ def conv2d_weight_grad(x, gy, w_shape, stride, padding, dilation, groups):
         gw_t = xp.zeros((G, C_group * kH * kW, C_out // G), dtype=gy.dtype)   # (G, K, C_out/G)
         for images in chunks(start, stop, C_in * kH * kW * Ho * Wq):
             n = images.stop - images.start
-            gy_chunk = xp.zeros((G, C_out // G, n, Ho, Wq), dtype=gy.dtype)   # (G, C_out/G, n, Ho, Wq)
-            gy_chunk[..., :Wo] = gy_g[images].transpose(1, 2, 0, 3, 4)     # zeros for the junk columns
+            gy_chunk = xp.empty((G, C_out // G, n, Ho, Wq), dtype=gy.dtype)   # (G, C_out/G, n, Ho, Wq)
+            gy_chunk[..., :Wo] = gy_g[images].transpose(1, 2, 0, 3, 4)
+            gy_chunk[..., Wo:] = 0                                         # zeros for the junk columns
             cols = im2col(x[images], (kH, kW), padding, (Ho, Wo), stride, dilation, G)   # (G, K, n·Ho·Wq)
             gw_t += xp.matmul(cols, gy_chunk.reshape(G, C_out // G, -1).transpose(0, 2, 1))  # (G, K, C_out/G)
         return gw_t
