@@ -5,7 +5,7 @@
     python benchmarks/bench_conv.py --shape 8,32,16,16 --out-channels 64 --kernel 3 --stride 2
 
 How it measures
-* Threads: PyTorch gets ``--threads`` (torch.set_num_threads); NumPy's BLAS gets the same through
+* Threads: PyTorch gets ``--threads`` (torch.set_num_threads), and so do minise's chunks; NumPy's BLAS the same through
   OPENBLAS_NUM_THREADS / OMP_NUM_THREADS / MKL_NUM_THREADS, set here before NumPy is imported
   (unless they are set already: the header prints what the BLAS was given).
 * Blocks take turns, not single calls: each round runs one block per library and step (a pause of
@@ -141,6 +141,7 @@ def run_case(name, case, torch, args, rng):
 
 
 def main(args):
+    minise.parallel.set_num_threads(args.threads)
     try:
         import torch
         torch.set_num_threads(args.threads)

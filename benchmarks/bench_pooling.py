@@ -51,6 +51,7 @@ def main():
             op(xt, k, s, p).backward(gy)
         return forward, step
 
+    minise.parallel.set_num_threads(args.threads)
     try:
         import torch
         torch.set_num_threads(args.threads)
