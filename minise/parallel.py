@@ -64,7 +64,7 @@ from .backend import get_array_module
 MIN_PARALLEL_COST = 2 ** 19        # numbers a pass must touch to be worth cutting into chunks
 CHUNKS_PER_THREAD = 2              # more chunks than threads: a thread held back takes fewer ...
 MIN_CHUNK_COST = 2 ** 17           # ... but none touches fewer numbers than this, if it can
-LIMIT_BLAS = True                  # the BLAS on one thread while chunks with blas=True run
+LIMIT_BLAS = True                  # the BLAS on one thread while chunks with blas=True run (False: measure without)
 ENV_VARIABLE = "MINISE_NUM_THREADS"
 
 _num_threads = None                # set by set_num_threads, else read from the environment
@@ -136,8 +136,9 @@ def chunk_bounds(n, chunks):
 
 
 def plan(n, like=None, cost=None):
-    """The chunks a pass over n rows will run as: one chunk (0, n) inline (also for n = 0), or
-    one per thread."""
+    """The chunks a pass over n rows that touches ``cost`` numbers runs as: one chunk (0, n),
+    inline (also for n = 0), or up to CHUNKS_PER_THREAD per thread, each touching at least
+    MIN_CHUNK_COST numbers where n allows (see the module doc)."""
     threads = get_num_threads()
     cost = cost if cost is not None else (like.size if like is not None else 0)
     inline = (threads == 1 or n < 2 or cost < MIN_PARALLEL_COST or getattr(_local, "inside", False)
