@@ -59,9 +59,13 @@ class no_grad:
         _grad_enabled = self.previous
         return False
 
+    def _again(self):
+        """A fresh context of the same kind and mode, for each call of a decorated function."""
+        return type(self)()
+
     def __call__(self, func):
         def wrapper(*args, **kwargs):
-            with no_grad():
+            with self._again():
                 return func(*args, **kwargs)
         wrapper.__name__, wrapper.__doc__ = func.__name__, func.__doc__
         return wrapper
@@ -86,12 +90,8 @@ class set_grad_enabled(no_grad):
         _grad_enabled = self.previous
         return False
 
-    def __call__(self, func):
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(self.mode):
-                return func(*args, **kwargs)
-        wrapper.__name__, wrapper.__doc__ = func.__name__, func.__doc__
-        return wrapper
+    def _again(self):
+        return set_grad_enabled(self.mode)
 
 
 class enable_grad(no_grad):
@@ -101,13 +101,6 @@ class enable_grad(no_grad):
         global _grad_enabled
         self.previous, _grad_enabled = _grad_enabled, True
         return self
-
-    def __call__(self, func):
-        def wrapper(*args, **kwargs):
-            with enable_grad():
-                return func(*args, **kwargs)
-        wrapper.__name__, wrapper.__doc__ = func.__name__, func.__doc__
-        return wrapper
 
 
 class inference_mode(no_grad):
@@ -123,12 +116,8 @@ class inference_mode(no_grad):
         _grad_enabled = _grad_enabled and not self.mode
         return self
 
-    def __call__(self, func):
-        def wrapper(*args, **kwargs):
-            with inference_mode(self.mode):
-                return func(*args, **kwargs)
-        wrapper.__name__, wrapper.__doc__ = func.__name__, func.__doc__
-        return wrapper
+    def _again(self):
+        return inference_mode(self.mode)
 
 
 def _as_input(x):
