@@ -82,13 +82,8 @@ class set_grad_enabled(no_grad):
         self.previous, self.mode = _grad_enabled, mode
         _grad_enabled = mode
 
-    def __enter__(self):
+    def __enter__(self):                   # the mode was set already, by __init__ (as in PyTorch)
         return self
-
-    def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self.previous
-        return False
 
     def _again(self):
         return set_grad_enabled(self.mode)
