@@ -28,12 +28,20 @@ def run(lesson, out_dir, timeout=600):
 
     notebook = jupytext.read(os.path.join(HERE, lesson))
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    client = nbclient.NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                                     resources={"metadata": {"path": HERE}})
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, lesson[:-3] + ".ipynb")
     try:
-        client.execute()
+        for attempt in range(3):
+            client = nbclient.NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                                             resources={"metadata": {"path": HERE}})
+            try:
+                client.execute()
+                break
+            except RuntimeError as error:
+                # Kernels started at the same moment can pick the same free port; the loser dies
+                # before running any cell. Start it again; any other failure is the lesson's.
+                if "before replying to kernel_info" not in str(error) or attempt == 2:
+                    raise
     finally:
         partial = path + ".part"                    # written whole, then renamed: no half-written notebook
         nbformat.write(notebook, partial)
